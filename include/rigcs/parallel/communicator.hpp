@@ -1,0 +1,84 @@
+// The communicator knows nothing of physics: it moves numbers between ranks.
+// Algorithms take a Communicator& so that they run without mpirun (SerialCommunicator)
+// and under MPI (MpiCommunicator, see mpi_communicator.hpp) unchanged.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rigcs {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual void barrier() = 0;
+
+  // In-place element-wise sum over ranks.
+  virtual void allreduce_sum(double* data, std::size_t n) = 0;
+  virtual void allreduce_sum(float* data, std::size_t n) = 0;
+  virtual void allreduce_sum(std::int64_t* data, std::size_t n) = 0;
+  virtual void allreduce_max(double* data, std::size_t n) = 0;
+  virtual void allreduce_min(double* data, std::size_t n) = 0;
+  // Broadcast from root, in place.
+  virtual void broadcast(double* data, std::size_t n, int root) = 0;
+  virtual void broadcast(float* data, std::size_t n, int root) = 0;
+  virtual void broadcast(std::int64_t* data, std::size_t n, int root) = 0;
+  virtual void broadcast(std::uint64_t* data, std::size_t n, int root) = 0;
+  virtual void broadcast(std::string& s, int root) = 0;
+  // Gather variable-length vectors to root: result[r] is rank r's vector (only on root).
+  virtual std::vector<std::vector<double>> gatherv(const std::vector<double>& local, int root) = 0;
+  virtual std::vector<std::vector<std::int8_t>> gatherv(const std::vector<std::int8_t>& local,
+                                                        int root) = 0;
+  // Ends every rank now; used when one rank hits an error the others cannot see.
+  [[noreturn]] virtual void abort(int code) = 0;
+
+  bool is_root() const { return rank() == 0; }
+
+  // Convenience scalars.
+  double sum(double x) { allreduce_sum(&x, 1); return x; }
+  std::int64_t sum(std::int64_t x) { allreduce_sum(&x, 1); return x; }
+  double max(double x) { allreduce_max(&x, 1); return x; }
+  double min(double x) { allreduce_min(&x, 1); return x; }
+};
+
+class SerialCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void barrier() override {}
+  void allreduce_sum(double*, std::size_t) override {}
+  void allreduce_sum(float*, std::size_t) override {}
+  void allreduce_sum(std::int64_t*, std::size_t) override {}
+  void allreduce_max(double*, std::size_t) override {}
+  void allreduce_min(double*, std::size_t) override {}
+  void broadcast(double*, std::size_t, int) override {}
+  void broadcast(float*, std::size_t, int) override {}
+  void broadcast(std::int64_t*, std::size_t, int) override {}
+  void broadcast(std::uint64_t*, std::size_t, int) override {}
+  void broadcast(std::string&, int) override {}
+  std::vector<std::vector<double>> gatherv(const std::vector<double>& local, int) override {
+    return {local};
+  }
+  std::vector<std::vector<std::int8_t>> gatherv(const std::vector<std::int8_t>& local,
+                                                int) override {
+    return {local};
+  }
+  [[noreturn]] void abort(int code) override;
+};
+
+// log-sum-exp over ranks of a local log-sum-exp value: never sums raw weights.
+double logsumexp_allreduce(Communicator& comm, double local_lse);
+
+// Contiguous share [begin, end) of `total` items for `rank` of `size`.
+struct WorkShare {
+  std::int64_t begin;
+  std::int64_t end;
+  std::int64_t count() const { return end - begin; }
+};
+WorkShare split_work(std::int64_t total, int rank, int size);
+
+}  // namespace rigcs

@@ -1,0 +1,31 @@
+#include "rigcs/parallel/communicator.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "rigcs/core/error.hpp"
+
+namespace rigcs {
+
+void SerialCommunicator::abort(int code) { std::exit(code); }
+
+double logsumexp_allreduce(Communicator& comm, double local_lse) {
+  // Shift by the global maximum so no rank's exp overflows or all underflow.
+  const double m = comm.max(local_lse);
+  if (!std::isfinite(m)) return m;
+  const double part = std::exp(local_lse - m);
+  return m + std::log(comm.sum(part));
+}
+
+WorkShare split_work(std::int64_t total, int rank, int size) {
+  RIGCS_CHECK(size >= 1 && rank >= 0 && rank < size, "bad rank " << rank << " of " << size);
+  RIGCS_CHECK(total >= 0, "negative work count " << total);
+  const std::int64_t base = total / size;
+  const std::int64_t extra = total % size;
+  const std::int64_t begin = rank * base + std::min<std::int64_t>(rank, extra);
+  const std::int64_t count = base + (rank < extra ? 1 : 0);
+  return {begin, begin + count};
+}
+
+}  // namespace rigcs
