@@ -29,7 +29,8 @@ struct GammaResult {
 
 // A derived quantity F = f(A_1 .. A_k) of the means of k primaries.
 using DerivedFn = std::function<double(const std::vector<double>&)>;
-// Optional analytic gradient df/dA_alpha at the means; empty -> numerical derivative.
+// Optional analytic gradient df/dA_alpha at the means; empty -> central difference with
+// step eps^(1/3) * (standard deviation of primary alpha), floored at sqrt(eps) |A_alpha|.
 using DerivedGrad = std::function<std::vector<double>(const std::vector<double>&)>;
 
 // Primary observable.
@@ -48,5 +49,16 @@ GammaResult gamma_ratio(const ReplicaSeries& num, const ReplicaSeries& den,
 
 // Wrap one series as a single-replica ReplicaSeries.
 inline ReplicaSeries single_replica(std::vector<double> x) { return ReplicaSeries{std::move(x)}; }
+
+// Split one series into `n_replicas` contiguous replicas of (nearly) equal length.
+ReplicaSeries split_replicas(const std::vector<double>& x, int n_replicas);
+
+// Autocovariance of fluctuations x (mean already removed), summed within replicas:
+// Gamma(t) = sum_r sum_i x_{r,i} x_{r,i+t} / (number of such pairs), t = 0..t_max.
+// The pair count equals N - R t while every replica is longer than t. Lags with no pairs
+// give 0. Exposed so that the two kernels can be checked against each other.
+enum class AutocovKernel { Direct, Fft };
+std::vector<double> gamma_autocovariance(const ReplicaSeries& x, int t_max,
+                                         AutocovKernel kernel = AutocovKernel::Fft);
 
 }  // namespace rigcs

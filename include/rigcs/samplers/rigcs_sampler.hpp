@@ -1,0 +1,105 @@
+// RiGCS (paper section 3, appendices E and G.3; DESIGN.md section 4): ancestral
+// sampling over the multilevel partition (lattice/multilevel.hpp) with
+//   - a coarsest model q(s^0) on N0 x N0 (any GenerativeSampler; the published one is
+//     the Z2-symmetrised PixelCNN, i.e. VanSampler(N0) with PixelCnnOptions::z2);
+//   - one conditional net (nn/conditional_cnn.hpp) for level a and one for level b
+//     of every block, except level b of the last block, which is the exact heat bath
+//     P(s = +1) = sigmoid(2 beta J * sum of the 4 neighbours).
+// Within a level the sites are drawn one at a time in row-major order; each draw sees
+// every spin of the coarser levels, the spins of its level drawn so far and zeros
+// elsewhere, through the net's (k1 + k2 - 1)^2 periodic window.
+//
+// Fast paths (both exact, checked against the plain site-by-site reference):
+//   - log_prob: per level one batched pass of the net over every site's window,
+//     gathered with precomputed index tables and masked as it stood when that site
+//     was drawn;
+//   - sample: the sites of a level are grouped by their depth in the dependency graph
+//     (site v depends on the earlier sites of its level inside its window); a group is
+//     drawn at once, so a level takes O(n) sequential steps instead of O(n^2).
+//
+// Parameter names (checkpoints): "coarse.<name of the coarse model>", and
+// "block<k>.a.<net>", "block<k>.b.<net>" with <net> = conv1.weight, conv1.bias,
+// conv2.weight, conv2.bias.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rigcs/lattice/multilevel.hpp"
+#include "rigcs/samplers/sampler.hpp"
+
+namespace rigcs {
+
+class ConditionalCnn;
+
+struct RigcsOptions {
+  int coarsest_size = 2;  // N0 (the coarse model's lattice size)
+  int blocks = 1;         // B; N = N0 * 2^B
+  double beta = 0.44;     // target, for the exact heat bath of the last level
+  double j = 1.0;
+  // Conditional nets (published runs: 16, 5, 5; the paper's text says 12, 5, 3).
+  int channels = 16;
+  int kernel1 = 5;
+  int kernel2 = 5;
+  double negative_slope = 0.1;
+};
+
+class RigcsSampler : public GenerativeSampler {
+ public:
+  // `coarse` models the N0 x N0 lattice; its lattice_size() must be N0.
+  RigcsSampler(const RigcsOptions& options, std::shared_ptr<GenerativeSampler> coarse);
+  ~RigcsSampler() override;
+
+  std::string kind() const override { return "rigcs"; }
+  int lattice_size() const override { return partition_.size(); }
+  const RigcsOptions& options() const { return options_; }
+  const MultilevelPartition& partition() const { return partition_; }
+  GenerativeSampler& coarse() { return *coarse_; }
+  std::shared_ptr<GenerativeSampler> coarse_ptr() const { return coarse_; }
+
+  SampleBatch sample(std::int64_t batch, torch::Generator& gen) override;
+  torch::Tensor log_prob(const torch::Tensor& spins) override;
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters() override;
+  std::vector<std::pair<std::string, torch::Tensor>> named_buffers() override;
+  void to(const torch::Device& device) override;
+
+  // The conditional net of (block k, level a or b); level b of the last block has none.
+  bool has_net(int block, SubLevel level) const;
+  ConditionalCnn& net(int block, SubLevel level);
+
+  // Sequential sampling steps per level (the depth schedule), for benchmarks.
+  std::vector<int> sampling_steps() const;
+
+  // The plain site-by-site versions, as the authors' code does it: the whole-lattice
+  // net is run once per site. Slow (N^4); kept as the reference for the fast paths.
+  SampleBatch sample_reference(std::int64_t batch, torch::Generator& gen);
+  torch::Tensor log_prob_reference(const torch::Tensor& spins);
+
+  // Model transfer (paper section 3.3, appendix E.1). `smaller` has one block fewer,
+  // the same N0 and the same net shape. Copies, into this model:
+  //   - the coarse model's parameters and buffers (by name);
+  //   - level a and level b of every block of `smaller` that it drew with a net;
+  //   - level b of the old last block (heat bath in `smaller`): from level b of the
+  //     block below it, or left as initialised if there is none;
+  //   - level a of the new last block: from the old last level a (left as initialised
+  //     if `smaller` has no block).
+  void transfer_from(RigcsSampler& smaller);
+
+  // The model for 2N, initialised from this one by transfer_from. The new model gets
+  // `fresh_coarse` (a model of the same architecture, whose parameters are then copied
+  // from ours) or, when it is null, shares our coarse model: the smaller model is a
+  // finished training stage.
+  std::unique_ptr<RigcsSampler> grow(std::shared_ptr<GenerativeSampler> fresh_coarse = nullptr);
+
+ private:
+  struct Impl;
+  RigcsOptions options_;
+  MultilevelPartition partition_;
+  std::shared_ptr<GenerativeSampler> coarse_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rigcs

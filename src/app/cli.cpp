@@ -1,0 +1,116 @@
+#include <iostream>
+#include <sstream>
+
+#include "rigcs/app/command.hpp"
+#include "rigcs/core/build_info.hpp"
+#include "rigcs/core/error.hpp"
+
+namespace rigcs {
+namespace {
+
+const Command* find_command(const std::string& name) {
+  for (const auto& c : all_commands())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+void print_overview(std::ostream& out) {
+  out << "rigcs " << version() << " (" << git_hash() << ")\n"
+      << "Multilevel generative samplers and Monte Carlo baselines for lattice spin systems.\n\n"
+      << "usage: rigcs <command> [deck.ini] [--section.key=value ...] [flags]\n\ncommands:\n";
+  for (const auto& c : all_commands()) out << "  " << c.name << std::string(10 - std::min<std::size_t>(c.name.size(), 9), ' ') << c.summary << "\n";
+  out << "  help      'rigcs help <command>' lists a command's keys\n"
+      << "  version   print version and git hash\n\n"
+      << "flags: --json (machine-readable result), --overwrite (replace existing output),\n"
+      << "       --resume (continue from the last checkpoint), --quiet (no echo or progress),\n"
+      << "       --fit (train: fit the MLMC-HB couplings by reverse KL)\n";
+}
+
+}  // namespace
+
+ParamRegistry full_registry() {
+  ParamRegistry reg;
+  for (const auto& c : all_commands()) c.declare(reg);
+  return reg;
+}
+
+void declare_model_keys(ParamRegistry& r) {
+  r.add_int("model.N", 16, 2, 4096, "linear lattice size N (periodic N x N torus)")
+      .add_real("model.beta", 0.44, 0.0, 1.0e3, "inverse temperature beta", true)
+      .add_real("model.J", 1.0, -1.0e3, 1.0e3, "coupling J in H = -J sum_<ij> s_i s_j");
+}
+
+void declare_run_keys(ParamRegistry& r, const std::string& default_output) {
+  r.add_int("run.seed", 12345, 0, (std::int64_t{1} << 62), "master seed; rank r uses stream (seed, r, purpose)")
+      .add_string("run.output", default_output, "HDF5 run file to write")
+      .add_bool("run.overwrite", false, "replace an existing run file (same as --overwrite)")
+      .add_int("run.threads", 1, 1, 256, "LibTorch intra-op threads per rank");
+}
+
+void echo_parameters(const CommandContext& ctx, const std::string& command) {
+  if (ctx.quiet || ctx.json || !ctx.comm.is_root()) return;
+  ctx.out << "# rigcs " << version() << " (" << git_hash() << ") " << command << " on "
+          << ctx.comm.size() << " rank(s)\n# effective parameters:\n";
+  std::istringstream in(ctx.params.to_deck_text());
+  for (std::string line; std::getline(in, line);) ctx.out << "#   " << line << "\n";
+  ctx.out.flush();
+}
+
+int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out,
+            std::ostream& err) {
+  const bool root = comm.is_root();
+  try {
+    if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+      if (args.size() >= 2) {
+        const Command* c = find_command(args[1]);
+        RIGCS_CHECK(c, "unknown command '" << args[1] << "'; 'rigcs help' lists the commands");
+        ParamRegistry reg;
+        c->declare(reg);
+        if (root) out << "usage: " << c->usage << "\n" << c->summary << "\n\nkeys:" << reg.help_text();
+      } else if (root) {
+        print_overview(out);
+      }
+      return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "version" || args[0] == "--version") {
+      if (root) out << "rigcs " << version() << " (" << git_hash() << ")\n";
+      return 0;
+    }
+    const Command* cmd = find_command(args[0]);
+    RIGCS_CHECK(cmd, "unknown command '" << args[0] << "'; 'rigcs help' lists the commands");
+
+    std::vector<std::string> positional, overrides;
+    bool json = false, overwrite = false, quiet = false, resume = false, fit = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a == "--json") json = true;
+      else if (a == "--overwrite") overwrite = true;
+      else if (a == "--quiet") quiet = true;
+      else if (a == "--resume") resume = true;
+      else if (a == "--fit") fit = true;
+      else if (a.rfind("--", 0) == 0) overrides.push_back(a.substr(2));
+      else positional.push_back(a);
+    }
+    // One deck serves every command of a job (train, sample, analyze), so decks are
+    // checked against the keys of all commands; a command reads the ones it needs.
+    const ParamRegistry reg = full_registry();
+    // `analyze` takes a run file; every other command takes an optional deck.
+    std::string deck;
+    if (cmd->name != "analyze" && !positional.empty()) {
+      deck = positional.front();
+      positional.erase(positional.begin());
+      RIGCS_CHECK(positional.empty(), "unexpected argument '" << positional.front() << "'; usage: " << cmd->usage);
+    }
+    CommandContext ctx{comm, reg.parse(deck, overrides), positional, json, overwrite, quiet, resume, out};
+    if (fit) ctx.params.set("train.fit", "true");
+    if (ctx.params.has("run.overwrite") && overwrite) ctx.params.set("run.overwrite", "true");
+    if (ctx.params.has("run.overwrite")) ctx.overwrite = ctx.params.get_bool("run.overwrite");
+    return cmd->run(ctx);
+  } catch (const std::exception& e) {
+    err << "rigcs: error" << (comm.size() > 1 ? " on rank " + std::to_string(comm.rank()) : "")
+        << ": " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace rigcs

@@ -1,0 +1,136 @@
+// `rigcs ais`: Cluster-AIS free energy (paper section 4.1, Neal 2001). Trajectories are
+// farmed over the ranks; trajectory t draws from stream (seed, t), so the estimate does
+// not depend on the rank count. Finished trajectories are appended to /ais chunk by
+// chunk: a killed job keeps them and --resume completes it.
+#include <cmath>
+#include <ostream>
+
+#include "commands_internal.hpp"
+#include "run_output.hpp"
+#include "rigcs/core/error.hpp"
+#include "rigcs/core/progress.hpp"
+#include "rigcs/core/rng.hpp"
+#include "rigcs/io/h5file.hpp"
+#include "rigcs/io/run_file.hpp"
+#include "rigcs/mc/ais.hpp"
+
+namespace rigcs {
+
+Command make_ais_command() {
+  Command c;
+  c.name = "ais";
+  c.summary = "Cluster-AIS: annealed importance sampling in beta with cluster updates (free energy)";
+  c.usage = "rigcs ais [deck.ini] [--ais.trajectories=M ...] [--resume | --overwrite]";
+  c.declare = [](ParamRegistry& r) {
+    declare_model_keys(r);
+    declare_run_keys(r, "ais.h5");
+    r.add_int("ais.steps", 100, 1, 100000000, "number of beta increments from 0 to model.beta")
+        .add_string("ais.spacing", "linear", "beta ladder: linear, or geometric after a first linear step",
+                    {"linear", "geometric"})
+        .add_string("ais.algorithm", "wolff", "cluster update at each intermediate beta", {"wolff", "sw"})
+        .add_int("ais.updates", 1, 1, 1000000, "cluster updates (Wolff clusters or SW sweeps) per beta")
+        .add_int("ais.trajectories", 1000, 1, std::int64_t{1} << 40, "independent trajectories, farmed over the ranks")
+        .add_int("ais.chunk", 100, 1, 100000000, "trajectories per rank between appends to the run file");
+  };
+  c.run = [](CommandContext& ctx) {
+    const Params& p = ctx.params;
+    Communicator& comm = ctx.comm;
+    const std::string path = p.get_string("run.output");
+    IsingModel model({static_cast<int>(p.get_int("model.N")), p.get_real("model.beta"), p.get_real("model.J")});
+    AisParams ap;
+    ap.steps = static_cast<int>(p.get_int("ais.steps"));
+    ap.spacing = parse_beta_spacing(p.get_string("ais.spacing"));
+    ap.algorithm = parse_mcmc_algorithm(p.get_string("ais.algorithm"));
+    ap.updates_per_beta = static_cast<int>(p.get_int("ais.updates"));
+    const std::int64_t total = p.get_int("ais.trajectories");
+    const std::int64_t chunk = p.get_int("ais.chunk");
+    const auto seed = static_cast<std::uint64_t>(p.get_int("run.seed"));
+
+    std::int64_t rounds_done = 0;
+    if (ctx.resume) {
+      H5File f = H5File::open_read(path);
+      const RunHeader h = read_run_header(f);
+      RIGCS_CHECK(h.kind == "ais", path << " is a '" << h.kind << "' run file, not a Cluster-AIS run");
+      RIGCS_CHECK(h.deck == p.to_deck_text(), path << " was written with another deck; --resume needs the same one");
+      RIGCS_CHECK(h.ranks == comm.size(), path << " was written on " << h.ranks << " ranks; resume on as many");
+      rounds_done = f.attr_int64("/ais", "rounds_done");
+    } else {
+      check_output_writable(path, ctx.overwrite);
+    }
+    echo_parameters(ctx, "ais");
+    comm.barrier();
+
+    std::unique_ptr<H5File> f;
+    if (comm.is_root()) {
+      if (!ctx.resume) {
+        // The header and an empty /ais appear atomically; trajectories are appended after.
+        RunOutput out(ctx, "ais", utc_now_iso8601());
+        write_model_group(out.file(), model);
+        H5File& g = out.file();
+        g.create_group("/ais");
+        g.set_attr("/ais", "steps", static_cast<std::int64_t>(ap.steps));
+        g.set_attr("/ais", "spacing", format_beta_spacing(ap.spacing));
+        g.set_attr("/ais", "algorithm", format_mcmc_algorithm(ap.algorithm));
+        g.set_attr("/ais", "updates", static_cast<std::int64_t>(ap.updates_per_beta));
+        g.set_attr("/ais", "trajectories", total);
+        g.set_attr("/ais", "rounds_done", std::int64_t{0});
+        g.set_attr("/ais", "status", "running");
+        g.set_attr("/ais", "log_Z0", model.volume() * std::log(2.0));
+        g.set_attr("/ais", "meaning",
+                   "one row per finished trajectory: log_w (relative to Z_0 = 2^V), the final configuration's "
+                   "energy H, abs_m, m2, and its index t (random stream (seed, t))");
+        g.write("/ais/beta_ladder", ais_beta_ladder(model.beta(), ap.steps, ap.spacing));
+        out.commit();
+      }
+      f = std::make_unique<H5File>(H5File::open_rw(path));
+    }
+    const WorkShare share = split_work(total, comm.rank(), comm.size());
+    const std::int64_t max_share = (total + comm.size() - 1) / comm.size();
+    const std::int64_t rounds = (max_share + chunk - 1) / chunk;
+    Progress progress("ais", rounds, "chunks", comm.is_root() && !ctx.quiet && !ctx.json, 2.0);
+    for (std::int64_t round = rounds_done; round < rounds; ++round) {
+      std::vector<double> log_w, energy, abs_m, m2, index;
+      const std::int64_t b = share.begin + round * chunk;
+      const std::int64_t e = std::min(share.end, b + chunk);
+      for (std::int64_t t = b; t < e; ++t) {
+        Rng rng(seed, static_cast<std::uint64_t>(t), StreamId::Ais);
+        const AisTrajectory tr = run_ais_trajectory(model, ap, rng);
+        log_w.push_back(tr.log_w);
+        energy.push_back(tr.energy);
+        abs_m.push_back(tr.abs_m);
+        m2.push_back(tr.m2);
+        index.push_back(static_cast<double>(t));
+      }
+      auto cat = [&](const std::vector<double>& x) {
+        std::vector<double> out;
+        for (const auto& r : comm.gatherv(x, 0)) out.insert(out.end(), r.begin(), r.end());
+        return out;
+      };
+      auto gw = cat(log_w), ge = cat(energy), ga = cat(abs_m), gm = cat(m2), gi = cat(index);
+      if (f) {
+        if (!gw.empty()) {
+          std::vector<std::int64_t> idx(gi.begin(), gi.end());
+          f->append("/ais/energy", ge);
+          f->append("/ais/abs_m", ga);
+          f->append("/ais/m2", gm);
+          f->append("/ais/index", idx);
+          f->append("/ais/log_w", gw);  // last: its length counts complete rows
+        }
+        f->set_attr("/ais", "rounds_done", round + 1);
+        f->flush();
+      }
+      progress.update(round + 1);
+    }
+    if (f) {
+      f->set_attr("/ais", "status", "complete");
+      write_run_end_time(*f);
+      f->close();
+    }
+    if (comm.is_root() && !ctx.quiet && !ctx.json)
+      ctx.out << "wrote " << total << " AIS trajectories to " << path << "\nnext: rigcs analyze " << path << "\n";
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace rigcs

@@ -1,0 +1,227 @@
+// `rigcs train`: reverse-KL training of a generative sampler, data parallel over the
+// MPI ranks, with sequential stages for rigcs (model transfer), checkpoints into the
+// HDF5 run file, resume (--resume, or automatically after SIGTERM), and a clean stop
+// on non-finite losses that keeps the last good checkpoint.
+#include <torch/torch.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+
+#include "commands_internal.hpp"
+#include "model_factory.hpp"
+#include "run_output.hpp"
+#include "rigcs/core/error.hpp"
+#include "rigcs/core/progress.hpp"
+#include "rigcs/io/run_file.hpp"
+#include "rigcs/train/checkpoint.hpp"
+#include "rigcs/train/reverse_kl.hpp"
+
+namespace rigcs {
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+struct History {
+  std::vector<double> step, stage, loss, mean_f, ess, time;
+  void add(const TrainStepStats& s, int stg, double t) {
+    step.push_back(static_cast<double>(s.step));
+    stage.push_back(stg);
+    loss.push_back(s.loss);
+    mean_f.push_back(s.mean_f);
+    ess.push_back(s.ess);
+    time.push_back(t);
+  }
+  void read(const H5File& f) {
+    if (!f.is_group("/train/history")) return;
+    step = f.read_double("/train/history/step");
+    stage = f.read_double("/train/history/stage");
+    loss = f.read_double("/train/history/loss");
+    mean_f = f.read_double("/train/history/mean_f");
+    ess = f.read_double("/train/history/ess");
+    time = f.read_double("/train/history/time");
+  }
+  void write(H5File& f) const {
+    f.create_group("/train/history");
+    f.set_attr("/train/history", "meaning",
+               "one row per training step: step within its stage, stage, REINFORCE loss, "
+               "mean of beta*H + log q (upper bound of beta*F), batch ESS per sample, wall time since the start (s)");
+    f.write("/train/history/step", step);
+    f.write("/train/history/stage", stage);
+    f.write("/train/history/loss", loss);
+    f.write("/train/history/mean_f", mean_f);
+    f.write("/train/history/ess", ess);
+    f.write("/train/history/time", time);
+  }
+};
+
+struct ResumePoint {
+  int stage = 0;
+  std::string group;  // checkpoint group; empty: fresh start
+  double elapsed = 0;
+  History history;
+};
+
+}  // namespace
+
+Command make_train_command() {
+  Command c;
+  c.name = "train";
+  c.summary = "train a generative sampler (van, mlmc_hb, rigcs) by reverse KL; checkpoints in the run file";
+  c.usage = "rigcs train [deck.ini] [--key=value ...] [--resume] [--overwrite] [--fit]";
+  c.declare = [](ParamRegistry& r) {
+    declare_model_keys(r);
+    declare_run_keys(r, "model.h5");
+    declare_sampler_keys(r);
+    declare_train_keys(r);
+    declare_sample_keys(r);
+  };
+  c.run = [](CommandContext& ctx) {
+    Params& p = ctx.params;
+    Communicator& comm = ctx.comm;
+    apply_thread_setting(p);
+    const std::string output = p.get_string("run.output");
+    const std::string start_time = utc_now_iso8601();
+    const TrainingPlan plan = make_training_plan(p);
+    const torch::Device device = select_device(p);
+
+    // Where to start: fresh, --resume, or automatically after a run stopped by a signal.
+    ResumePoint resume;
+    namespace fs = std::filesystem;
+    if (fs::exists(output)) {
+      H5File f = H5File::open_read(output);
+      const RunHeader h = read_run_header(f);
+      const bool interrupted = f.is_group("/train") && f.has_attr("/train", "status") &&
+                               f.attr_string("/train", "status") == "interrupted";
+      if (ctx.resume || (interrupted && !ctx.overwrite)) {
+        RIGCS_CHECK(h.kind == "train", output << " is a '" << h.kind << "' run file, not a training run");
+        check_compatible_deck(p, h.deck, output);
+        resume.stage = static_cast<int>(f.attr_int64("/train", "stage"));
+        resume.group = "/weights";
+        resume.elapsed = f.attr_double("/train", "elapsed_seconds");
+        resume.history.read(f);
+        if (comm.is_root() && !ctx.json)
+          ctx.out << "resuming " << output << " at stage " << resume.stage << ", step "
+                  << f.attr_int64("/train", "stage_step") << (interrupted ? " (it was stopped by a signal)" : "") << "\n";
+      } else {
+        check_output_writable(output, ctx.overwrite);
+      }
+    } else {
+      RIGCS_CHECK(!ctx.resume, "--resume: there is no run file '" << output << "' to resume");
+      check_output_writable(output, true);
+    }
+    echo_parameters(ctx, "train");
+
+    g_stop_signal = 0;
+    std::signal(SIGTERM, on_stop_signal);
+    std::signal(SIGINT, on_stop_signal);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+      return resume.elapsed + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
+    History history = resume.history;
+    const std::int64_t every = p.get_int("train.checkpoint_every");
+    const std::int64_t job_steps = p.get_int("train.job_steps");
+    std::int64_t steps_this_job = 0;
+
+    std::unique_ptr<GenerativeSampler> model;
+    for (int stage = resume.stage; stage < plan.stages(); ++stage) {
+      if (!model) {
+        model = make_model(p, plan, stage);
+      } else {
+        model = grow_model(p, *model);
+      }
+      model->to(device);
+      ReverseKlOptions opt;
+      opt.beta = p.get_real("model.beta");
+      opt.j = p.get_real("model.J");
+      opt.batch = plan.batch[static_cast<std::size_t>(stage)];
+      opt.lr = plan.lr[static_cast<std::size_t>(stage)];
+      opt.seed = static_cast<std::uint64_t>(p.get_int("run.seed")) + 7919ULL * static_cast<std::uint64_t>(stage);
+      ReverseKlTrainer trainer(*model, opt, comm);
+      if (!resume.group.empty() && stage == resume.stage) {
+        H5File f = H5File::open_read(output);
+        load_checkpoint(f, resume.group, trainer);
+      }
+      const std::int64_t steps = plan.steps[static_cast<std::size_t>(stage)];
+      const int n = plan.stage_size(stage);
+      char label[64];
+      std::snprintf(label, sizeof label, "train stage %d/%d N=%d", stage, plan.stages() - 1, n);
+      Progress progress(label, steps, "steps", comm.is_root() && !ctx.quiet && !ctx.json, 2.0);
+
+      auto checkpoint = [&](const std::string& status) {
+        RIGCS_CHECK(weights_agree(*model, comm),
+                    "weights differ between ranks at stage " << stage << " step " << trainer.steps_done());
+        if (!comm.is_root()) return;
+        RunOutput out(ctx, "train", start_time, /*overwrite=*/true);
+        H5File& f = out.file();
+        IsingModel ising({plan.n, p.get_real("model.beta"), p.get_real("model.J")});
+        write_model_group(f, ising);
+        f.create_group("/sampler");
+        f.set_attr("/sampler", "kind", plan.kind);
+        f.set_attr("/sampler", "N", static_cast<std::int64_t>(model->lattice_size()));
+        f.set_attr("/sampler", "parameters", static_cast<std::int64_t>(model->parameters().size()));
+        save_checkpoint(f, "/weights", trainer);
+        f.create_group("/train");
+        f.set_attr("/train", "status", status);
+        f.set_attr("/train", "stage", static_cast<std::int64_t>(stage));
+        f.set_attr("/train", "stages", static_cast<std::int64_t>(plan.stages()));
+        f.set_attr("/train", "stage_step", trainer.steps_done());
+        f.set_attr("/train", "stage_lattice_size", static_cast<std::int64_t>(n));
+        f.set_attr("/train", "elapsed_seconds", elapsed());
+        history.write(f);
+        out.commit();
+      };
+
+      progress.update(trainer.steps_done());
+      while (trainer.steps_done() < steps) {
+        TrainStepStats s;
+        try {
+          s = trainer.step();
+        } catch (const Error& e) {
+          RIGCS_FAIL(e.what() << " of stage " << stage << " (N=" << n << "); the last good checkpoint in "
+                              << output << " is kept (lower train.lr or raise train.batch)");
+        }
+        history.add(s, stage, elapsed());
+        char extra[160];
+        std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f", s.loss, s.mean_f, s.ess);
+        progress.update(trainer.steps_done(), extra);
+        // A signal on any rank stops all of them at the same step; so does the step
+        // budget of this job (walltime-limited queues).
+        ++steps_this_job;
+        std::int64_t stop = g_stop_signal != 0 ? 1 : 0;
+        comm.allreduce_sum(&stop, 1);
+        const bool budget = job_steps > 0 && steps_this_job >= job_steps && trainer.steps_done() < steps;
+        if (stop || budget) {
+          checkpoint("interrupted");
+          if (comm.is_root())
+            ctx.out << "stopped by " << (stop ? "a signal" : "train.job_steps") << " at stage " << stage << " step "
+                    << trainer.steps_done() << "; checkpoint written to " << output
+                    << "; run the same command again to resume\n";
+          std::signal(SIGTERM, SIG_DFL);
+          std::signal(SIGINT, SIG_DFL);
+          return 3;
+        }
+        if (trainer.steps_done() % every == 0 && trainer.steps_done() < steps) checkpoint("running");
+      }
+      const bool last = stage + 1 == plan.stages();
+      checkpoint(last ? "complete" : "running");
+      resume.group.clear();
+    }
+    std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGINT, SIG_DFL);
+    if (comm.is_root() && !ctx.json && !ctx.quiet) {
+      ctx.out << "training complete: " << output;
+      if (!history.ess.empty())
+        ctx.out << ", last batch ESS " << history.ess.back() << ", mean f " << history.mean_f.back();
+      ctx.out << "\nnext: rigcs sample <deck> --run.output=" << output << "\n";
+    }
+    return 0;
+  };
+  return c;
+}
+
+}  // namespace rigcs

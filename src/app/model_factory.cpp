@@ -1,0 +1,207 @@
+#include "model_factory.hpp"
+
+#include <torch/torch.h>
+
+#include "rigcs/app/command.hpp"
+#include "rigcs/core/error.hpp"
+#include "rigcs/io/h5file.hpp"
+#include "rigcs/samplers/mlmc_hb.hpp"
+#include "rigcs/samplers/rigcs_sampler.hpp"
+#include "rigcs/samplers/van.hpp"
+#include "rigcs/train/checkpoint.hpp"
+
+namespace rigcs {
+
+void declare_sampler_keys(ParamRegistry& r) {
+  r.add_string("sampler.kind", "rigcs", "generative sampler: van (PixelCNN on the full lattice), "
+               "mlmc_hb (multilevel heat bath), rigcs (multilevel conditional CNNs)",
+               {"van", "mlmc_hb", "rigcs"})
+      .add_int("van.depth", 3, 1, 64, "masked convolutions of the PixelCNN (VAN, and the coarsest RiGCS level)")
+      .add_int("van.width", 16, 1, 1024, "channels of the PixelCNN")
+      .add_int("van.half_kernel", 6, 1, 64, "PixelCNN kernel is (2h+1) x (2h+1)")
+      .add_bool("van.z2", true, "Z2 symmetrisation of the PixelCNN (random global flip)")
+      .add_bool("van.residual", true, "residual blocks in the PixelCNN")
+      .add_int("multilevel.N0", 2, 1, 4, "coarsest lattice size N0 of rigcs and mlmc_hb; N = N0 * 2^B")
+      .add_int("rigcs.channels", 16, 1, 1024, "channels of the conditional CNNs (published runs: 16)")
+      .add_int("rigcs.kernel1", 5, 1, 31, "first kernel of the conditional CNNs (odd)")
+      .add_int("rigcs.kernel2", 5, 1, 31, "second kernel of the conditional CNNs (odd)")
+      .add_real_list("mlmc_hb.couplings", "", -100, 100,
+                     "override of the MLMC-HB couplings K_0..K_L (empty: RG recursion K_{l-1} = 3/8 log cosh 4K_l)");
+}
+
+void declare_train_keys(ParamRegistry& r) {
+  r.add_int("train.steps", 1000, 0, 100000000, "training steps (van, mlmc_hb; every rigcs stage unless train.stage_steps)")
+      .add_int("train.batch", 100, 1, 100000000, "global batch per step, split over the ranks")
+      .add_real("train.lr", 1e-3, 0, 10, "Adam learning rate", true)
+      .add_int_list("train.stage_steps", "", 0, 100000000,
+                    "rigcs: steps per stage 0..B (stage k trains N0*2^k); empty: train.steps each. Published: 500,500,1000,2000,1500,1500,2000")
+      .add_int_list("train.stage_batch", "", 1, 100000000,
+                    "rigcs: batch per stage; empty: train.batch each. Published: 10000,10000,10000,5024,512,96,16")
+      .add_real_list("train.stage_lr", "", 0, 10, "rigcs: Adam learning rate per stage; empty: train.lr each", true)
+      .add_int("train.checkpoint_every", 100, 1, 100000000, "steps between checkpoints (and at the end of every stage)")
+      .add_int("train.job_steps", 0, 0, 100000000,
+               "stop cleanly after this many steps in this job (checkpointed; the next run resumes); 0: no limit")
+      .add_bool("train.fit", false, "mlmc_hb: fit the couplings by reverse KL (same as --fit); otherwise 0 steps");
+}
+
+void declare_sample_keys(ParamRegistry& r) {
+  r.add_int("sample.count", 10000, 1, std::int64_t{1} << 40, "samples to draw from the trained model, split over the ranks")
+      .add_int("sample.chunk", 1000, 1, 100000000, "samples per rank drawn, then appended to the run file, at a time")
+      .add_bool("sample.save_spins", false, "store the configurations (int8) in /samples/spins")
+      .add_int("sample.p_count", 2000, 0, std::int64_t{1} << 40,
+               "Wolff-chain configurations (from p) evaluated under the model, for EMDM and KL(p||q); 0: none")
+      .add_int("sample.p_interval", 10, 1, 1000000, "Wolff clusters between those configurations")
+      .add_string("run.device", "cpu", "torch device of the model: cpu, cuda or cuda:<index>");
+}
+
+void apply_thread_setting(const Params& p) {
+  torch::set_num_threads(static_cast<int>(p.get_int("run.threads")));
+}
+
+int TrainingPlan::stage_size(int stage) const { return kind == "rigcs" ? n0 << stage : n; }
+
+TrainingPlan make_training_plan(const Params& p) {
+  TrainingPlan plan;
+  plan.kind = p.get_string("sampler.kind");
+  plan.n = static_cast<int>(p.get_int("model.N"));
+  plan.n0 = static_cast<int>(p.get_int("multilevel.N0"));
+  if (plan.kind != "van") {
+    int b = 0;
+    while ((plan.n0 << b) < plan.n) ++b;
+    RIGCS_CHECK((plan.n0 << b) == plan.n && b >= 1,
+                "model.N = " << plan.n << " is not N0 * 2^B with multilevel.N0 = " << plan.n0
+                             << " and B >= 1, as sampler.kind = " << plan.kind << " needs");
+    plan.blocks = b;
+  }
+  const int stages = plan.kind == "rigcs" ? plan.blocks + 1 : 1;
+  auto per_stage = [&](const std::string& key, auto fallback, auto list) {
+    using T = typename decltype(list)::value_type;
+    if (list.empty()) return std::vector<T>(static_cast<std::size_t>(stages), static_cast<T>(fallback));
+    RIGCS_CHECK(plan.kind == "rigcs", key << " applies to sampler.kind = rigcs only");
+    RIGCS_CHECK(static_cast<int>(list.size()) == stages,
+                key << " has " << list.size() << " entries; model.N = " << plan.n << " with multilevel.N0 = "
+                    << plan.n0 << " has " << stages << " stages (N = N0, 2 N0, ..., N)");
+    return list;
+  };
+  std::int64_t steps = p.get_int("train.steps");
+  if (plan.kind == "mlmc_hb" && !p.get_bool("train.fit")) steps = 0;
+  plan.steps = per_stage("train.stage_steps", steps, p.get_int_list("train.stage_steps"));
+  plan.batch = per_stage("train.stage_batch", p.get_int("train.batch"), p.get_int_list("train.stage_batch"));
+  plan.lr = per_stage("train.stage_lr", p.get_real("train.lr"), p.get_real_list("train.stage_lr"));
+  return plan;
+}
+
+namespace {
+
+PixelCnnOptions pixelcnn_options(const Params& p) {
+  PixelCnnOptions o;
+  o.depth = static_cast<int>(p.get_int("van.depth"));
+  o.width = static_cast<int>(p.get_int("van.width"));
+  o.half_kernel = static_cast<int>(p.get_int("van.half_kernel"));
+  o.z2 = p.get_bool("van.z2");
+  o.residual = p.get_bool("van.residual");
+  return o;
+}
+
+RigcsOptions rigcs_options(const Params& p, int blocks) {
+  RigcsOptions o;
+  o.coarsest_size = static_cast<int>(p.get_int("multilevel.N0"));
+  o.blocks = blocks;
+  o.beta = p.get_real("model.beta");
+  o.j = p.get_real("model.J");
+  o.channels = static_cast<int>(p.get_int("rigcs.channels"));
+  o.kernel1 = static_cast<int>(p.get_int("rigcs.kernel1"));
+  o.kernel2 = static_cast<int>(p.get_int("rigcs.kernel2"));
+  RIGCS_CHECK(o.kernel1 % 2 == 1 && o.kernel2 % 2 == 1,
+              "rigcs.kernel1 and rigcs.kernel2 must be odd, got " << o.kernel1 << " and " << o.kernel2);
+  return o;
+}
+
+}  // namespace
+
+std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPlan& plan, int stage) {
+  // Weights are initialised from torch's global generator: seed it from the deck so
+  // that the same deck and seed give the same model.
+  torch::manual_seed(static_cast<std::uint64_t>(p.get_int("run.seed")) * 1000003ULL + static_cast<std::uint64_t>(stage));
+  if (plan.kind == "van") return std::make_unique<VanSampler>(plan.n, pixelcnn_options(p));
+  if (plan.kind == "mlmc_hb") {
+    MlmcHbOptions o{plan.n0, plan.blocks, p.get_real("model.beta"), p.get_real("model.J")};
+    auto m = std::make_unique<MlmcHbSampler>(o);
+    const auto k = p.get_real_list("mlmc_hb.couplings");
+    if (!k.empty()) {
+      RIGCS_CHECK(static_cast<int>(k.size()) == 2 * plan.blocks + 1,
+                  "mlmc_hb.couplings has " << k.size() << " entries; K_0..K_L needs " << 2 * plan.blocks + 1);
+      m->set_couplings(k);
+    }
+    return m;
+  }
+  if (stage == 0) return std::make_unique<VanSampler>(plan.n0, pixelcnn_options(p));
+  auto coarse = std::make_shared<VanSampler>(plan.n0, pixelcnn_options(p));
+  return std::make_unique<RigcsSampler>(rigcs_options(p, stage), coarse);
+}
+
+std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler& trained) {
+  if (auto* van = dynamic_cast<VanSampler*>(&trained)) {
+    // Stage 0 -> 1: the trained PixelCNN becomes the coarsest level; the first
+    // conditional nets start at random (nothing below them to copy from).
+    auto coarse = std::make_shared<VanSampler>(van->lattice_size(), pixelcnn_options(p));
+    {
+      torch::NoGradGuard ng;
+      auto dst = coarse->named_parameters();
+      auto src = van->named_parameters();
+      for (std::size_t i = 0; i < dst.size(); ++i) dst[i].second.copy_(src[i].second);
+    }
+    return std::make_unique<RigcsSampler>(rigcs_options(p, 1), coarse);
+  }
+  auto* r = dynamic_cast<RigcsSampler*>(&trained);
+  RIGCS_CHECK(r, "internal: only rigcs models grow");
+  return r->grow();
+}
+
+void load_model_weights(const H5File& f, const std::string& group, GenerativeSampler& model) {
+  const NamedTensors state = read_checkpoint(f, group);
+  auto find = [&](const std::string& name) -> const torch::Tensor* {
+    for (const auto& kv : state)
+      if (kv.first == name) return &kv.second;
+    return nullptr;
+  };
+  torch::NoGradGuard ng;
+  auto copy_all = [&](std::vector<std::pair<std::string, torch::Tensor>> items, const std::string& prefix) {
+    for (auto& [name, t] : items) {
+      const torch::Tensor* src = find(prefix + name);
+      RIGCS_CHECK(src, f.path() << ": the checkpoint has no '" << prefix << name << "': it was written for another model");
+      RIGCS_CHECK(src->sizes() == t.sizes(), f.path() << ": '" << prefix << name << "' has shape " << src->sizes()
+                                                      << " in the checkpoint but " << t.sizes() << " in the model");
+      t.copy_(src->to(t.device(), t.dtype()));
+    }
+  };
+  copy_all(model.named_parameters(), "param/");
+  copy_all(model.named_buffers(), "buffer/");
+}
+
+torch::Device select_device(const Params& p) {
+  const std::string d = p.get_string("run.device");
+  torch::Device dev = [&] {
+    try {
+      return torch::Device(d);
+    } catch (const std::exception&) {
+      RIGCS_FAIL("run.device = '" << d << "' is not a torch device; allowed: cpu, cuda, cuda:<index>");
+    }
+  }();
+  RIGCS_CHECK(!dev.is_cuda() || torch::cuda::is_available(),
+              "run.device = '" << d << "' but this LibTorch has no CUDA device available");
+  return dev;
+}
+
+void check_compatible_deck(const Params& current, const std::string& stored_deck_text, const std::string& file) {
+  const Params stored = full_registry().parse_text(stored_deck_text, "stored in " + file, {});
+  for (const char* key : {"model.N", "model.beta", "model.J", "sampler.kind", "van.depth", "van.width",
+                          "van.half_kernel", "van.z2", "van.residual", "multilevel.N0", "rigcs.channels",
+                          "rigcs.kernel1", "rigcs.kernel2"}) {
+    RIGCS_CHECK(stored.text(key) == current.text(key),
+                file << " was written with " << key << " = " << stored.text(key) << ", but the deck says "
+                     << current.text(key) << ": use the deck the run file was made with");
+  }
+}
+
+}  // namespace rigcs

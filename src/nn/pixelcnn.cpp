@@ -1,0 +1,144 @@
+#include "rigcs/nn/pixelcnn.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "rigcs/core/error.hpp"
+
+namespace rigcs {
+
+namespace {
+
+// Raster-order mask of a (2h+1)^2 kernel: rows above the centre, and the centre row
+// left of the centre (plus the centre itself when inclusive).
+torch::Tensor raster_mask(int h, bool inclusive) {
+  const int k = 2 * h + 1;
+  auto m = torch::zeros({k, k}, torch::kFloat32);
+  auto a = m.accessor<float, 2>();
+  for (int r = 0; r < k; ++r)
+    for (int c = 0; c < k; ++c)
+      if (r < h || (r == h && (c < h || (inclusive && c == h)))) a[r][c] = 1.0f;
+  return m;
+}
+
+torch::nn::Conv2d make_conv(int in, int out, int kernel, int padding, bool bias) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).padding(padding).bias(bias));
+}
+
+}  // namespace
+
+PixelCnnImpl::PixelCnnImpl(const PixelCnnOptions& opt) : opt_(opt) {
+  RIGCS_CHECK(opt.depth >= 1, "PixelCNN depth must be >= 1, got " << opt.depth);
+  RIGCS_CHECK(opt.width >= 1, "PixelCNN width must be >= 1, got " << opt.width);
+  RIGCS_CHECK(opt.half_kernel >= 1, "PixelCNN half_kernel must be >= 1, got " << opt.half_kernel);
+  RIGCS_CHECK(opt.epsilon >= 0 && opt.epsilon < 0.5,
+              "PixelCNN epsilon must be in [0, 0.5), got " << opt.epsilon);
+  const int h = opt.half_kernel;
+  const int k = 2 * h + 1;
+  masked_convs_ = register_module("masked", torch::nn::ModuleList());
+  res_convs_ = register_module("res", torch::nn::ModuleList());
+  prelus_ = register_module("prelu", torch::nn::ModuleList());
+  masked_convs_->push_back(make_conv(1, opt.width, k, h, opt.bias));
+  for (int l = 1; l < opt.depth; ++l) {
+    const bool residual_layer = opt.residual && l < opt.depth - 1;
+    if (residual_layer) res_convs_->push_back(make_conv(opt.width, opt.width, 1, 0, opt.bias));
+    prelus_->push_back(torch::nn::PReLU(torch::nn::PReLUOptions().num_parameters(opt.width).init(0.5)));
+    masked_convs_->push_back(make_conv(opt.width, opt.width, k, h, opt.bias));
+  }
+  prelus_->push_back(torch::nn::PReLU(torch::nn::PReLUOptions().num_parameters(opt.width).init(0.5)));
+  out_conv_ = register_module("out", make_conv(opt.width, 1, 1, 0, opt.bias));
+  mask_exclusive_ = raster_mask(h, false);
+  mask_inclusive_ = raster_mask(h, true);
+}
+
+torch::Tensor PixelCnnImpl::masked_conv(const torch::nn::Conv2dImpl& conv,
+                                        const torch::Tensor& mask, const torch::Tensor& x) const {
+  const auto& w = conv.weight;
+  // The mask multiplies the weight in every pass, so masked taps never get gradients
+  // that could leak the future, whatever the optimizer does.
+  return torch::conv2d(x, w * mask.to(w.options()), conv.bias, 1, opt_.half_kernel);
+}
+
+torch::Tensor PixelCnnImpl::logits(const torch::Tensor& spins) {
+  RIGCS_CHECK(spins.dim() == 3, "PixelCNN expects spins (B, H, W), got " << spins.dim() << " dims");
+  // The net's dtype decides (float32 normally; float64 for precision checks).
+  auto x = spins.to(out_conv_->weight.options()).unsqueeze(1);
+  x = masked_conv(*masked_convs_->ptr<torch::nn::Conv2dImpl>(0), mask_exclusive_, x);
+  std::size_t res = 0;
+  for (int l = 1; l < opt_.depth; ++l) {
+    const bool residual_layer = opt_.residual && l < opt_.depth - 1;
+    auto& mconv = *masked_convs_->ptr<torch::nn::Conv2dImpl>(l);
+    auto& prelu = *prelus_->ptr<torch::nn::PReLUImpl>(l - 1);
+    if (residual_layer) {
+      auto& rconv = *res_convs_->ptr<torch::nn::Conv2dImpl>(res++);
+      x = x + masked_conv(mconv, mask_inclusive_, prelu.forward(rconv.forward(x)));
+    } else {
+      x = masked_conv(mconv, mask_inclusive_, prelu.forward(x));
+    }
+  }
+  auto& last = *prelus_->ptr<torch::nn::PReLUImpl>(opt_.depth - 1);
+  return out_conv_->forward(last.forward(x)).squeeze(1);
+}
+
+torch::Tensor PixelCnnImpl::plus_probability(const torch::Tensor& logits) const {
+  const double eps = opt_.epsilon;
+  return eps + (1.0 - 2.0 * eps) * torch::sigmoid(logits.to(torch::kFloat64));
+}
+
+torch::Tensor PixelCnnImpl::log_prob_from(const torch::Tensor& spins, const torch::Tensor& p_plus) {
+  auto up = spins > 0;
+  auto site = torch::where(up, torch::log(p_plus), torch::log1p(-p_plus));
+  return site.flatten(1).sum(1);
+}
+
+torch::Tensor PixelCnnImpl::log_prob_raw(const torch::Tensor& spins) {
+  return log_prob_from(spins, plus_probability(logits(spins)));
+}
+
+torch::Tensor PixelCnnImpl::log_prob(const torch::Tensor& spins) {
+  RIGCS_CHECK(spins.dim() == 3 && spins.size(1) == spins.size(2),
+              "PixelCNN log_prob expects spins (B, N, N), got " << spins.sizes());
+  if (!opt_.z2) return log_prob_raw(spins);
+  // One pass over s and -s together.
+  auto both = log_prob_raw(torch::cat({spins, -spins}, 0)).view({2, spins.size(0)});
+  return torch::logsumexp(both, 0) - std::log(2.0);
+}
+
+std::pair<torch::Tensor, torch::Tensor> PixelCnnImpl::sample(std::int64_t batch, int n,
+                                                             torch::Generator& gen) {
+  RIGCS_CHECK(batch >= 0, "negative batch size " << batch);
+  RIGCS_CHECK(n >= 1, "lattice size must be >= 1, got " << n);
+  torch::NoGradGuard no_grad;
+  const auto dev = out_conv_->weight.device();
+  auto spins = torch::zeros({batch, n, n}, torch::TensorOptions().dtype(torch::kFloat32).device(dev));
+  auto log_q = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kFloat64).device(dev));
+  const auto uopt = torch::TensorOptions().dtype(torch::kFloat64).device(dev);
+  for (int i = 0; i < n; ++i) {
+    // Rows above i - receptive_rows() cannot reach row i; with zero padding, cutting
+    // them off is exact (the error of the crop's top edge dies out within the depth).
+    const int r0 = std::max(0, i - receptive_rows());
+    for (int j = 0; j < n; ++j) {
+      auto crop = spins.narrow(1, r0, i - r0 + 1);
+      auto z = logits(crop).select(1, i - r0).select(1, j);
+      auto p = plus_probability(z);
+      auto u = torch::rand({batch}, gen, uopt);
+      auto up = u < p;
+      spins.select(1, i).select(1, j).copy_(torch::where(up, 1.0, -1.0));
+      log_q += torch::where(up, torch::log(p), torch::log1p(-p));
+    }
+  }
+  if (opt_.z2) {
+    // q_sym(s) = (q(s) + q(-s)) / 2 is flip invariant, so the flip leaves it unchanged.
+    auto log_q_flip = log_prob_raw(-spins);
+    log_q = torch::logsumexp(torch::stack({log_q, log_q_flip}), 0) - std::log(2.0);
+    auto flip = torch::randint(0, 2, {batch}, gen, uopt) * 2.0 - 1.0;
+    spins.mul_(flip.to(torch::kFloat32).view({batch, 1, 1}));
+  }
+  return {spins, log_q};
+}
+
+}  // namespace rigcs

@@ -1,0 +1,418 @@
+#include "rigcs/samplers/rigcs_sampler.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <torch/torch.h>
+
+#include "rigcs/core/error.hpp"
+#include "rigcs/nn/conditional_cnn.hpp"
+
+namespace rigcs {
+
+namespace {
+
+torch::Tensor to_long(const std::vector<std::int64_t>& v) { return torch::tensor(v, torch::kLong); }
+
+// Block k's fine lattice taken out of the finest lattice, flattened: (B, m * m).
+torch::Tensor sublattice(const torch::Tensor& x, int stride) {
+  const auto n = x.size(1);
+  return x.slice(1, 0, n, stride).slice(2, 0, n, stride).contiguous().reshape({x.size(0), -1});
+}
+
+torch::Tensor plus_minus(const torch::Tensor& u, const torch::Tensor& p_plus) {
+  return torch::where(u < p_plus, torch::ones_like(u), -torch::ones_like(u));
+}
+
+// Windows of sites: (B, P * w * w) gathered from the flat lattice, masked, shaped for the net.
+torch::Tensor gather_patches(const torch::Tensor& flat, const torch::Tensor& gather,
+                             const torch::Tensor& mask, int w) {
+  const auto batch = flat.size(0);
+  const auto p = mask.size(0);
+  auto patches = flat.index_select(1, gather).reshape({batch, p, w * w}) * mask;
+  return patches.reshape({batch * p, 1, w, w});
+}
+
+}  // namespace
+
+// One level of one block: either a conditional net with its window tables and depth
+// schedule, or (level b of the last block) the exact heat bath.
+struct LevelTables {
+  int block = 0;
+  SubLevel sublevel = SubLevel::A;
+  int fine_size = 0;
+  bool heat_bath = false;
+  torch::Tensor sites;       // (P) long, fine sites in drawing order
+  torch::Tensor neighbours;  // heat bath: (P * 4) long
+  torch::Tensor gather;      // net: (P * w * w) long, window of each site, row-major
+  torch::Tensor mask;        // net: (P, w * w) float, 1 where the spin was known at drawing time
+  torch::Tensor known;       // net: (m * m) float, 1 on sites of coarser levels (reference path)
+  struct Group {
+    torch::Tensor sites, gather, mask;
+  };
+  std::vector<Group> groups;  // net: sites of equal dependency depth, in depth order
+  ConditionalCnn net{nullptr};
+};
+
+struct RigcsSampler::Impl {
+  int window = 0;
+  std::vector<LevelTables> levels;  // block 0 a, block 0 b, block 1 a, ...
+
+  LevelTables& level(int block, SubLevel s) {
+    return levels[static_cast<std::size_t>(2 * block + (s == SubLevel::A ? 0 : 1))];
+  }
+};
+
+namespace {
+
+LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, int w,
+                           const ConditionalCnnOptions& net_options) {
+  LevelTables lv;
+  lv.block = block;
+  lv.sublevel = cur;
+  lv.fine_size = b.fine_size;
+  const int m = b.fine_size;
+  const int r = w / 2;
+  const auto& sites = b.sites(cur);
+  const std::size_t p = sites.size();
+  std::vector<std::int64_t> gather;
+  std::vector<float> mask;
+  std::vector<int> depth(p, 0);
+  gather.reserve(p * w * w);
+  mask.reserve(p * w * w);
+  for (std::size_t t = 0; t < p; ++t) {
+    const int i = sites[t] / m, j = sites[t] % m;
+    for (int di = -r; di <= r; ++di) {
+      for (int dj = -r; dj <= r; ++dj) {
+        const int u = b.site(i + di, j + dj);
+        const SubLevel su = b.sublevel_of_site[u];
+        const bool same_level_before = su == cur && b.order_in_sublevel[u] < static_cast<int>(t);
+        const bool known = static_cast<int>(su) < static_cast<int>(cur) || same_level_before;
+        gather.push_back(u);
+        mask.push_back(known ? 1.0f : 0.0f);
+        // Site t needs every earlier site of its level that its window sees.
+        if (same_level_before) depth[t] = std::max(depth[t], depth[b.order_in_sublevel[u]] + 1);
+      }
+    }
+  }
+  lv.sites = to_long(std::vector<std::int64_t>(sites.begin(), sites.end()));
+  lv.gather = to_long(gather);
+  lv.mask = torch::tensor(mask, torch::kFloat).reshape({static_cast<std::int64_t>(p), w * w});
+  std::vector<float> known(static_cast<std::size_t>(m) * m);
+  for (std::size_t u = 0; u < known.size(); ++u) {
+    known[u] = static_cast<int>(b.sublevel_of_site[u]) < static_cast<int>(cur) ? 1.0f : 0.0f;
+  }
+  lv.known = torch::tensor(known, torch::kFloat);
+  const int max_depth = p ? *std::max_element(depth.begin(), depth.end()) : -1;
+  for (int d = 0; d <= max_depth; ++d) {
+    std::vector<std::int64_t> pos;
+    for (std::size_t t = 0; t < p; ++t)
+      if (depth[t] == d) pos.push_back(static_cast<std::int64_t>(t));
+    auto pos_t = to_long(pos);
+    LevelTables::Group g;
+    g.sites = lv.sites.index_select(0, pos_t);
+    g.mask = lv.mask.index_select(0, pos_t);
+    g.gather = lv.gather.reshape({static_cast<std::int64_t>(p), w * w}).index_select(0, pos_t).reshape({-1});
+    lv.groups.push_back(g);
+  }
+  lv.net = ConditionalCnn(net_options);
+  return lv;
+}
+
+LevelTables make_heat_bath_level(const MultilevelBlock& b, int block) {
+  LevelTables lv;
+  lv.block = block;
+  lv.sublevel = SubLevel::B;
+  lv.fine_size = b.fine_size;
+  lv.heat_bath = true;
+  lv.sites = to_long(std::vector<std::int64_t>(b.level_b_sites.begin(), b.level_b_sites.end()));
+  std::vector<std::int64_t> nb;
+  for (const auto& a : b.level_b_neighbours) nb.insert(nb.end(), a.begin(), a.end());
+  lv.neighbours = to_long(nb);
+  return lv;
+}
+
+}  // namespace
+
+RigcsSampler::RigcsSampler(const RigcsOptions& options, std::shared_ptr<GenerativeSampler> coarse)
+    : options_(options),
+      partition_(options.coarsest_size, options.blocks),
+      coarse_(std::move(coarse)),
+      impl_(new Impl) {
+  RIGCS_CHECK(coarse_ != nullptr, "RiGCS needs a coarse model");
+  RIGCS_CHECK(coarse_->lattice_size() == options.coarsest_size,
+              "RiGCS coarse model is for " << coarse_->lattice_size() << "x" << coarse_->lattice_size()
+                                           << " but N0 = " << options.coarsest_size);
+  RIGCS_CHECK(options.blocks >= 1, "RiGCS needs at least one block, got B = " << options.blocks);
+  ConditionalCnnOptions net_options;
+  net_options.channels = options.channels;
+  net_options.kernel1 = options.kernel1;
+  net_options.kernel2 = options.kernel2;
+  net_options.negative_slope = options.negative_slope;
+  impl_->window = options.kernel1 + options.kernel2 - 1;
+  for (int k = 0; k < partition_.blocks(); ++k) {
+    const MultilevelBlock& b = partition_.block(k);
+    impl_->levels.push_back(make_net_level(b, k, SubLevel::A, impl_->window, net_options));
+    if (k + 1 < partition_.blocks()) {
+      impl_->levels.push_back(make_net_level(b, k, SubLevel::B, impl_->window, net_options));
+    } else {
+      impl_->levels.push_back(make_heat_bath_level(b, k));
+    }
+  }
+}
+
+RigcsSampler::~RigcsSampler() = default;
+
+bool RigcsSampler::has_net(int block, SubLevel level) const {
+  RIGCS_CHECK(level != SubLevel::Coarse, "the coarse lattice has no conditional net");
+  partition_.block(block);  // range check
+  return !(level == SubLevel::B && block == partition_.blocks() - 1);
+}
+
+ConditionalCnn& RigcsSampler::net(int block, SubLevel level) {
+  RIGCS_CHECK(has_net(block, level), "level b of the last block is the exact heat bath, it has no net");
+  return impl_->level(block, level).net;
+}
+
+std::vector<int> RigcsSampler::sampling_steps() const {
+  std::vector<int> steps;
+  for (const auto& lv : impl_->levels) steps.push_back(lv.heat_bath ? 1 : static_cast<int>(lv.groups.size()));
+  return steps;
+}
+
+namespace {
+
+// log q of the given spins of one level, (B) float64, fast path.
+torch::Tensor level_log_prob(LevelTables& lv, const torch::Tensor& flat, int w, double beta_j) {
+  const auto batch = flat.size(0);
+  const auto p = lv.sites.size(0);
+  auto own = flat.index_select(1, lv.sites).to(torch::kDouble);
+  if (lv.heat_bath) {
+    auto h = flat.index_select(1, lv.neighbours).reshape({batch, p, 4}).sum(2).to(torch::kDouble);
+    return torch::log_sigmoid(2.0 * beta_j * own * h).sum(1);
+  }
+  auto logits = lv.net->patch_logits(gather_patches(flat, lv.gather, lv.mask, w)).reshape({batch, p});
+  return torch::log_sigmoid(own * logits.to(torch::kDouble)).sum(1);
+}
+
+}  // namespace
+
+torch::Tensor RigcsSampler::log_prob(const torch::Tensor& spins) {
+  const int n = partition_.size();
+  RIGCS_CHECK(spins.dim() == 3 && spins.size(1) == n && spins.size(2) == n,
+              "RiGCS log_prob expects spins (B, " << n << ", " << n << "), got " << spins.sizes());
+  const auto batch = spins.size(0);
+  // Without gradients, bound the memory of the window batches by chunking the samples.
+  const std::int64_t max_sites = static_cast<std::int64_t>(partition_.block(partition_.blocks() - 1).level_b_sites.size());
+  const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{1} << 17) / max_sites);
+  if (!torch::GradMode::is_enabled() && batch > chunk) {
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t b = 0; b < batch; b += chunk) parts.push_back(log_prob(spins.slice(0, b, std::min(batch, b + chunk))));
+    return torch::cat(parts);
+  }
+  auto x = spins.to(torch::kFloat);
+  const int s0 = partition_.coarsest_stride();
+  auto log_q = coarse_->log_prob(x.slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous()).to(torch::kDouble);
+  for (auto& lv : impl_->levels) {
+    auto flat = sublattice(x, partition_.stride(lv.block));
+    log_q = log_q + level_log_prob(lv, flat, impl_->window, options_.beta * options_.j);
+  }
+  return log_q;
+}
+
+SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
+  RIGCS_CHECK(batch >= 1, "batch size must be >= 1, got " << batch);
+  torch::NoGradGuard no_grad;
+  const int w = impl_->window;
+  const double beta_j = options_.beta * options_.j;
+  SampleBatch coarse = coarse_->sample(batch, gen);
+  auto state = coarse.spins.to(torch::kFloat);
+  auto log_q = coarse.log_q.to(torch::kDouble);
+  auto dopt = torch::TensorOptions().dtype(torch::kDouble).device(state.device());
+  torch::Tensor fine, flat;
+  for (auto& lv : impl_->levels) {
+    const int m = lv.fine_size;
+    if (lv.sublevel == SubLevel::A) {
+      fine = torch::zeros({batch, m, m}, state.options());
+      fine.slice(1, 0, m, 2).slice(2, 0, m, 2).copy_(state);
+      flat = fine.view({batch, m * m});
+    }
+    if (lv.heat_bath) {
+      const auto p = lv.sites.size(0);
+      auto h = flat.index_select(1, lv.neighbours).reshape({batch, p, 4}).sum(2).to(torch::kDouble);
+      auto field = 2.0 * beta_j * h;
+      auto own = plus_minus(torch::rand({batch, p}, gen, dopt), torch::sigmoid(field));
+      flat.index_copy_(1, lv.sites, own.to(flat.dtype()));
+      log_q = log_q + torch::log_sigmoid(own * field).sum(1);
+    } else {
+      for (const auto& g : lv.groups) {
+        const auto p = g.sites.size(0);
+        auto logits = lv.net->patch_logits(gather_patches(flat, g.gather, g.mask, w)).reshape({batch, p});
+        auto l64 = logits.to(torch::kDouble);
+        auto own = plus_minus(torch::rand({batch, p}, gen, dopt), torch::sigmoid(l64));
+        flat.index_copy_(1, g.sites, own.to(flat.dtype()));
+        log_q = log_q + torch::log_sigmoid(own * l64).sum(1);
+      }
+    }
+    if (lv.sublevel == SubLevel::B) state = fine;
+  }
+  return {state, log_q};
+}
+
+SampleBatch RigcsSampler::sample_reference(std::int64_t batch, torch::Generator& gen) {
+  RIGCS_CHECK(batch >= 1, "batch size must be >= 1, got " << batch);
+  torch::NoGradGuard no_grad;
+  const double beta_j = options_.beta * options_.j;
+  SampleBatch coarse = coarse_->sample(batch, gen);
+  auto state = coarse.spins.to(torch::kFloat);
+  auto log_q = coarse.log_q.to(torch::kDouble);
+  auto dopt = torch::TensorOptions().dtype(torch::kDouble).device(state.device());
+  torch::Tensor fine, flat;
+  for (auto& lv : impl_->levels) {
+    const int m = lv.fine_size;
+    if (lv.sublevel == SubLevel::A) {
+      fine = torch::zeros({batch, m, m}, state.options());
+      fine.slice(1, 0, m, 2).slice(2, 0, m, 2).copy_(state);
+      flat = fine.view({batch, m * m});
+    }
+    const auto p = lv.sites.size(0);
+    auto sites = lv.sites.cpu();
+    for (std::int64_t t = 0; t < p; ++t) {
+      const std::int64_t v = sites[t].item<std::int64_t>();
+      auto logit = lv.heat_bath ? torch::Tensor()
+                                : lv.net->forward_logits(fine.unsqueeze(1)).reshape({batch, m * m}).select(1, v);
+      torch::Tensor field;
+      if (lv.heat_bath) {
+        auto nb = lv.neighbours.slice(0, 4 * t, 4 * t + 4);
+        field = 2.0 * beta_j * flat.index_select(1, nb).sum(1).to(torch::kDouble);
+      } else {
+        field = logit.to(torch::kDouble);
+      }
+      auto own = plus_minus(torch::rand({batch}, gen, dopt), torch::sigmoid(field));
+      flat.select(1, v).copy_(own);
+      log_q = log_q + torch::log_sigmoid(own * field);
+    }
+    if (lv.sublevel == SubLevel::B) state = fine;
+  }
+  return {state, log_q};
+}
+
+torch::Tensor RigcsSampler::log_prob_reference(const torch::Tensor& spins) {
+  const int n = partition_.size();
+  RIGCS_CHECK(spins.dim() == 3 && spins.size(1) == n && spins.size(2) == n,
+              "RiGCS log_prob expects spins (B, " << n << ", " << n << "), got " << spins.sizes());
+  const double beta_j = options_.beta * options_.j;
+  const auto batch = spins.size(0);
+  auto x = spins.to(torch::kFloat);
+  const int s0 = partition_.coarsest_stride();
+  auto log_q = coarse_->log_prob(x.slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous()).to(torch::kDouble);
+  for (auto& lv : impl_->levels) {
+    const int m = lv.fine_size;
+    auto xf = sublattice(x, partition_.stride(lv.block));
+    auto sites = lv.sites.cpu();
+    const auto p = lv.sites.size(0);
+    if (lv.heat_bath) {
+      for (std::int64_t t = 0; t < p; ++t) {
+        const std::int64_t v = sites[t].item<std::int64_t>();
+        auto h = xf.index_select(1, lv.neighbours.slice(0, 4 * t, 4 * t + 4)).sum(1).to(torch::kDouble);
+        log_q = log_q + torch::log_sigmoid(2.0 * beta_j * h * xf.select(1, v).to(torch::kDouble));
+      }
+      continue;
+    }
+    // The lattice as it stood before the level: coarser levels known, the rest 0.
+    auto state = xf * lv.known;
+    for (std::int64_t t = 0; t < p; ++t) {
+      const std::int64_t v = sites[t].item<std::int64_t>();
+      auto logit = lv.net->forward_logits(state.reshape({batch, 1, m, m})).reshape({batch, m * m}).select(1, v);
+      auto own = xf.select(1, v);
+      log_q = log_q + torch::log_sigmoid(own.to(torch::kDouble) * logit.to(torch::kDouble));
+      // Out of place: the net saved `state` for its backward pass.
+      auto idx = torch::full({1}, v, torch::TensorOptions().dtype(torch::kLong).device(state.device()));
+      state = state.index_copy(1, idx, own.unsqueeze(1));
+    }
+  }
+  return log_q;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> RigcsSampler::named_parameters() {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& p : coarse_->named_parameters()) out.emplace_back("coarse." + p.first, p.second);
+  for (auto& lv : impl_->levels) {
+    if (lv.heat_bath) continue;
+    const std::string prefix =
+        "block" + std::to_string(lv.block) + (lv.sublevel == SubLevel::A ? ".a." : ".b.");
+    for (auto& p : lv.net->named_parameters()) out.emplace_back(prefix + p.key(), p.value());
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> RigcsSampler::named_buffers() {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& p : coarse_->named_buffers()) out.emplace_back("coarse." + p.first, p.second);
+  return out;
+}
+
+void RigcsSampler::to(const torch::Device& device) {
+  coarse_->to(device);
+  for (auto& lv : impl_->levels) {
+    auto move = [&](torch::Tensor& t) {
+      if (t.defined()) t = t.to(device);
+    };
+    move(lv.sites);
+    move(lv.neighbours);
+    move(lv.gather);
+    move(lv.mask);
+    move(lv.known);
+    for (auto& g : lv.groups) {
+      move(g.sites);
+      move(g.gather);
+      move(g.mask);
+    }
+    if (!lv.heat_bath) lv.net->to(device);
+  }
+}
+
+void RigcsSampler::transfer_from(RigcsSampler& smaller) {
+  const int bs = smaller.partition_.blocks();
+  RIGCS_CHECK(bs + 1 == partition_.blocks(),
+              "model transfer needs a model with one block fewer: have B = " << partition_.blocks()
+                                                                           << ", source B = " << bs);
+  RIGCS_CHECK(smaller.options_.coarsest_size == options_.coarsest_size,
+              "model transfer between different coarsest lattices N0 = " << smaller.options_.coarsest_size
+                                                                        << " -> " << options_.coarsest_size);
+  torch::NoGradGuard no_grad;
+  if (smaller.coarse_ != coarse_) {
+    auto copy_named = [](std::vector<std::pair<std::string, torch::Tensor>> src,
+                         std::vector<std::pair<std::string, torch::Tensor>> dst) {
+      std::map<std::string, torch::Tensor> by_name(src.begin(), src.end());
+      RIGCS_CHECK(by_name.size() == dst.size(), "model transfer: coarse models differ in their tensors");
+      for (auto& d : dst) {
+        auto it = by_name.find(d.first);
+        RIGCS_CHECK(it != by_name.end(), "model transfer: coarse tensor '" << d.first << "' missing in the source");
+        RIGCS_CHECK(it->second.sizes() == d.second.sizes(),
+                    "model transfer: coarse tensor '" << d.first << "' has shape " << it->second.sizes()
+                                                      << ", expected " << d.second.sizes());
+        d.second.copy_(it->second);
+      }
+    };
+    copy_named(smaller.coarse_->named_parameters(), coarse_->named_parameters());
+    copy_named(smaller.coarse_->named_buffers(), coarse_->named_buffers());
+  }
+  auto copy = [&](int to_block, SubLevel to_level, int from_block, SubLevel from_level) {
+    net(to_block, to_level)->copy_weights_from(*smaller.net(from_block, from_level));
+  };
+  for (int k = 0; k < bs; ++k) copy(k, SubLevel::A, k, SubLevel::A);
+  for (int k = 0; k + 1 < bs; ++k) copy(k, SubLevel::B, k, SubLevel::B);
+  if (bs >= 2) copy(bs - 1, SubLevel::B, bs - 2, SubLevel::B);  // old heat-bath level b
+  if (bs >= 1) copy(bs, SubLevel::A, bs - 1, SubLevel::A);      // new last level a
+}
+
+std::unique_ptr<RigcsSampler> RigcsSampler::grow(std::shared_ptr<GenerativeSampler> fresh_coarse) {
+  RigcsOptions o = options_;
+  o.blocks += 1;
+  auto bigger = std::make_unique<RigcsSampler>(o, fresh_coarse ? fresh_coarse : coarse_);
+  bigger->transfer_from(*this);
+  return bigger;
+}
+
+}  // namespace rigcs

@@ -1,0 +1,177 @@
+// train -> sample -> analyze, and ais -> analyze, end to end on 1 and 2 MPI ranks, on
+// tiny lattices: estimates against the exact values, kill-and-resume, and refusals.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli_test_util.hpp"
+#include "rigcs/exact/kaufman.hpp"
+#include "rigcs/io/h5file.hpp"
+#include "rigcs/mc/ais.hpp"
+
+using namespace rigcs;
+using namespace rigcs::testing;
+
+namespace {
+
+const double kLnZ4 = 15.50472654;  // exact ln Z, 4x4, beta = 0.44 (DESIGN.md)
+
+// |lnZ - exact| < 4 sigma with sigma from the Gamma method.
+void expect_lnz_unbiased(const std::string& json, double exact, const std::string& what) {
+  const double v = json_field(json, "lnZ", "value"), e = json_field(json, "lnZ", "error");
+  EXPECT_GT(e, 0) << what;
+  EXPECT_LT(std::abs(v - exact), 4 * e) << what << ": lnZ = " << v << " +- " << e << ", exact " << exact;
+  EXPECT_NEAR(json_field(json, "betaF", "value"), -v, 1e-12 * std::abs(v));
+}
+
+std::vector<std::string> args(std::vector<std::string> a, const std::vector<std::string>& more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+}  // namespace
+
+class Pipeline : public ::testing::Test {
+ protected:
+  void SetUp() override { torch::set_num_threads(1); }
+  Cli cli;
+};
+
+TEST_F(Pipeline, VanTrainSampleAnalyze) {
+  const std::string dir = shared_temp_dir(*cli.comm, "van");
+  const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=van", "--van.half_kernel=2",
+                                         "--van.width=8", "--run.output=" + dir + "/van.h5", "--quiet"};
+  ASSERT_EQ(cli.run(args({"train"}, args(deck, {"--train.steps=60", "--train.batch=128", "--train.lr=0.01"}))), 0)
+      << cli.err.str();
+  // No samples yet: analyze says what to do.
+  if (cli.comm->is_root()) {
+    EXPECT_EQ(cli.run({"analyze", dir + "/van.h5"}), 1);
+    EXPECT_NE(cli.err.str().find("no sample set"), std::string::npos) << cli.err.str();
+  }
+  cli.comm->barrier();
+  ASSERT_EQ(cli.run(args({"sample"}, args(deck, {"--sample.count=6000", "--sample.chunk=1000", "--sample.p_count=600"}))), 0)
+      << cli.err.str();
+  // A second sample run neither appends nor replaces without being asked.
+  EXPECT_NE(cli.run(args({"sample"}, deck)), 0);
+  if (cli.comm->is_root()) {
+    EXPECT_NE(cli.err.str().find("already holds a sample set"), std::string::npos) << cli.err.str();
+    ASSERT_EQ(cli.run({"analyze", dir + "/van.h5", "--json"}), 0) << cli.err.str();
+    const std::string j = cli.out.str();
+    expect_lnz_unbiased(j, kLnZ4, "van");
+    const double ess = json_field(j, "ess", "value");
+    EXPECT_GT(ess, 0.3);
+    EXPECT_LE(ess, 1.0 + 4 * json_field(j, "ess", "error"));
+    for (const char* k : {"E", "abs_m", "log_w_mean", "emdm", "kl_qp", "kl_pq", "acceptance", "imh_E", "imh_abs_m"})
+      EXPECT_TRUE(std::isfinite(json_field(j, k, "value"))) << k;
+    // Variational bound: <log w> <= log Z.
+    EXPECT_LT(json_field(j, "log_w_mean", "value"), kLnZ4 + 4 * json_field(j, "log_w_mean", "error"));
+    H5File f = H5File::open_read(dir + "/van.h5");
+    EXPECT_EQ(f.dims("/samples/log_q"), H5Dims{6000});
+    EXPECT_EQ(f.attr_string("/samples", "status"), "complete");
+  }
+  cli.comm->barrier();
+  // A deck for another lattice is refused, naming the key.
+  EXPECT_NE(cli.run(args({"sample"}, {"--model.N=8", "--sampler.kind=van", "--van.half_kernel=2", "--van.width=8",
+                                      "--run.output=" + dir + "/van.h5", "--resume"})),
+            0);
+  EXPECT_NE(cli.err.str().find("model.N"), std::string::npos) << cli.err.str();
+}
+
+TEST_F(Pipeline, KilledTrainingResumesBitwise) {
+  const std::string dir = shared_temp_dir(*cli.comm, "resume");
+  const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=rigcs", "--multilevel.N0=1", "--van.half_kernel=1",
+                                         "--van.width=4", "--rigcs.channels=4", "--train.stage_batch=32,32,32",
+                                         "--train.checkpoint_every=3", "--quiet"};
+  ASSERT_EQ(cli.run(args({"train", "--run.output=" + dir + "/straight.h5", "--train.stage_steps=4,6,6"}, deck)), 0)
+      << cli.err.str();
+  // The same run stopped in stage 1 after 7 steps in all (as SIGTERM or a job's step
+  // budget stops it: checkpoint, status "interrupted", exit code 3), then run again:
+  // it resumes by itself.
+  ASSERT_EQ(cli.run(args({"train", "--run.output=" + dir + "/cut.h5", "--train.stage_steps=4,6,6", "--train.job_steps=7"}, deck)), 3)
+      << cli.err.str();
+  if (cli.comm->is_root()) {
+    H5File f = H5File::open_read(dir + "/cut.h5");
+    EXPECT_EQ(f.attr_string("/train", "status"), "interrupted");
+    EXPECT_EQ(f.attr_int64("/train", "stage"), 1);
+    EXPECT_EQ(f.attr_int64("/train", "stage_step"), 3);
+  }
+  cli.comm->barrier();
+  ASSERT_EQ(cli.run(args({"train", "--run.output=" + dir + "/cut.h5", "--train.stage_steps=4,6,6"}, deck)), 0)
+      << cli.err.str();
+  if (!cli.comm->is_root()) return;
+  H5File a = H5File::open_read(dir + "/straight.h5"), b = H5File::open_read(dir + "/cut.h5");
+  int compared = 0;
+  for (const auto& name : a.list("/weights")) {
+    if (!a.is_dataset("/weights/" + name)) continue;
+    EXPECT_EQ(a.read_double("/weights/" + name), b.read_double("/weights/" + name)) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 3);
+}
+
+TEST_F(Pipeline, BadCheckpointsAreRefused) {
+  const std::string dir = shared_temp_dir(*cli.comm, "badckpt");
+  const std::string out = dir + "/m.h5";
+  const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=van", "--van.half_kernel=1", "--van.width=4",
+                                         "--train.steps=2", "--train.batch=8", "--run.output=" + out, "--quiet"};
+  ASSERT_EQ(cli.run(args({"train"}, deck)), 0) << cli.err.str();
+  // Another architecture: refused, naming the key.
+  EXPECT_NE(cli.run(args({"train", "--resume", "--van.width=8"}, deck)), 0);
+  EXPECT_NE(cli.err.str().find("van.width"), std::string::npos) << cli.err.str();
+  // Existing output without --resume or --overwrite: refused, file kept.
+  EXPECT_NE(cli.run(args({"train"}, deck)), 0);
+  EXPECT_NE(cli.err.str().find("--overwrite"), std::string::npos) << cli.err.str();
+  cli.comm->barrier();
+  if (cli.comm->is_root()) fs::resize_file(out, fs::file_size(out) / 2);
+  cli.comm->barrier();
+  EXPECT_NE(cli.run(args({"train", "--resume"}, deck)), 0);
+  EXPECT_NE(cli.err.str().find("m.h5"), std::string::npos) << cli.err.str();
+}
+
+TEST_F(Pipeline, MultilevelSamplersAreUnbiased) {
+  const std::string dir = shared_temp_dir(*cli.comm, "multi");
+  for (const std::string kind : {"mlmc_hb", "rigcs"}) {
+    const std::string out = dir + "/" + kind + ".h5";
+    const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=" + kind, "--van.half_kernel=1",
+                                           "--van.width=4", "--rigcs.channels=4", "--train.stage_steps=20,20",
+                                           "--train.batch=64", "--train.lr=0.01", "--run.output=" + out, "--quiet"};
+    ASSERT_EQ(cli.run(args({"train"}, deck)), 0) << kind << ": " << cli.err.str();
+    ASSERT_EQ(cli.run(args({"sample", "--sample.count=8000", "--sample.chunk=2000", "--sample.p_count=0"}, deck)), 0)
+        << kind << ": " << cli.err.str();
+    if (cli.comm->is_root()) {
+      ASSERT_EQ(cli.run({"analyze", out, "--json"}), 0) << cli.err.str();
+      expect_lnz_unbiased(cli.out.str(), kLnZ4, kind);
+    }
+    cli.comm->barrier();
+  }
+}
+
+TEST_F(Pipeline, ClusterAisIsUnbiasedAndIndependentOfRankCount) {
+  const std::string dir = shared_temp_dir(*cli.comm, "ais");
+  const std::string out = dir + "/ais.h5";
+  ASSERT_EQ(cli.run({"ais", "--model.N=4", "--ais.steps=50", "--ais.trajectories=300", "--ais.chunk=40",
+                     "--run.seed=9", "--run.output=" + out, "--quiet"}),
+            0)
+      << cli.err.str();
+  if (!cli.comm->is_root()) return;
+  ASSERT_EQ(cli.run({"analyze", out, "--json"}), 0) << cli.err.str();
+  expect_lnz_unbiased(cli.out.str(), kLnZ4, "ais");
+  // Trajectory t draws from stream (seed, t): the file holds the same log weights on
+  // any rank count, only in another order.
+  IsingModel model({4, 0.44, 1.0});
+  AisParams ap;
+  ap.steps = 50;
+  std::vector<double> expect;
+  for (int t = 0; t < 300; ++t) {
+    Rng rng(9, static_cast<std::uint64_t>(t), StreamId::Ais);
+    expect.push_back(run_ais_trajectory(model, ap, rng).log_w);
+  }
+  H5File f = H5File::open_read(out);
+  const auto log_w = f.read_double("/ais/log_w");
+  const auto index = f.read_int64("/ais/index");
+  ASSERT_EQ(log_w.size(), 300u);
+  for (std::size_t i = 0; i < log_w.size(); ++i) EXPECT_EQ(log_w[i], expect[static_cast<std::size_t>(index[i])]);
+}

@@ -1,0 +1,204 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "rigcs/core/error.hpp"
+#include "rigcs/nn/conditional_cnn.hpp"
+#include "rigcs/samplers/mlmc_hb.hpp"
+#include "rigcs/samplers/rigcs_sampler.hpp"
+#include "rigcs/samplers/van.hpp"
+
+using rigcs::MlmcHbOptions;
+using rigcs::MlmcHbSampler;
+using rigcs::RigcsOptions;
+using rigcs::RigcsSampler;
+using rigcs::SubLevel;
+
+namespace {
+
+torch::Tensor enumerate_states(int n, std::int64_t begin, std::int64_t end) {
+  auto idx = torch::arange(begin, end, torch::kLong).unsqueeze(1);
+  auto bits = torch::arange(n * n, torch::kLong).unsqueeze(0);
+  return (torch::bitwise_and(torch::bitwise_right_shift(idx, bits), 1).to(torch::kFloat) * 2 - 1)
+      .reshape({end - begin, n, n});
+}
+
+double log_total_probability(rigcs::GenerativeSampler& q, int n) {
+  torch::NoGradGuard no_grad;
+  const std::int64_t states = std::int64_t{1} << (n * n);
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t b = 0; b < states; b += 16384) {
+    parts.push_back(q.log_prob(enumerate_states(n, b, std::min(states, b + 16384))));
+  }
+  return torch::logsumexp(torch::cat(parts), 0).item<double>();
+}
+
+// The exact Boltzmann distribution of the N0 x N0 lattice at coupling k0: a stand-in
+// coarse model that is normalised by construction.
+std::shared_ptr<rigcs::GenerativeSampler> exact_coarse(int n0, double k0) {
+  auto c = std::make_shared<MlmcHbSampler>(MlmcHbOptions{n0, 0, k0, 1.0});
+  return c;
+}
+
+// Random weights, larger than the default initialisation so that the conditionals are
+// far from 1/2 and the masks matter.
+void randomise(RigcsSampler& q, std::uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
+  for (auto& p : q.named_parameters()) {
+    if (p.first.rfind("coarse.", 0) == 0) continue;
+    p.second.copy_(torch::randn(p.second.sizes(), gen, p.second.options()) * 0.3);
+  }
+}
+
+RigcsOptions options(int n0, int blocks) {
+  RigcsOptions o;
+  o.coarsest_size = n0;
+  o.blocks = blocks;
+  return o;
+}
+
+class Rigcs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::set_num_threads(1);
+    torch::manual_seed(11);
+  }
+};
+
+}  // namespace
+
+TEST_F(Rigcs, NamesAndStructure) {
+  RigcsSampler q(options(2, 2), exact_coarse(2, 0.3));
+  EXPECT_EQ(q.kind(), "rigcs");
+  EXPECT_EQ(q.lattice_size(), 8);
+  EXPECT_TRUE(q.has_net(1, SubLevel::A));
+  EXPECT_FALSE(q.has_net(1, SubLevel::B));
+  EXPECT_THROW(q.net(1, SubLevel::B), rigcs::Error);
+  std::vector<std::string> names;
+  for (auto& p : q.named_parameters()) names.push_back(p.first);
+  const std::vector<std::string> expect = {
+      "coarse.couplings",   "block0.a.conv1.weight", "block0.a.conv1.bias", "block0.a.conv2.weight",
+      "block0.a.conv2.bias", "block0.b.conv1.weight", "block0.b.conv1.bias", "block0.b.conv2.weight",
+      "block0.b.conv2.bias", "block1.a.conv1.weight", "block1.a.conv1.bias", "block1.a.conv2.weight",
+      "block1.a.conv2.bias"};
+  EXPECT_EQ(names, expect);
+  EXPECT_THROW(RigcsSampler(options(2, 1), exact_coarse(1, 0.3)), rigcs::Error);
+  EXPECT_THROW(RigcsSampler(options(2, 0), exact_coarse(2, 0.3)), rigcs::Error);
+}
+
+TEST_F(Rigcs, NormalisedOnFourByFour) {
+  for (int n0 : {2, 1}) {
+    RigcsSampler q(options(n0, n0 == 2 ? 1 : 2), exact_coarse(n0, 0.3));
+    randomise(q, 5 + n0);
+    EXPECT_NEAR(log_total_probability(q, 4), 0.0, 1e-6) << "N0 = " << n0;
+  }
+}
+
+TEST_F(Rigcs, NormalisedWithPixelCnnCoarse) {
+  RigcsSampler q(options(2, 1), std::make_shared<rigcs::VanSampler>(2));
+  randomise(q, 3);
+  EXPECT_NEAR(log_total_probability(q, 4), 0.0, 1e-6);
+}
+
+TEST_F(Rigcs, FastPathsMatchPlainSiteBySite) {
+  struct Case {
+    int n0, blocks;
+  };
+  for (Case c : {Case{2, 1}, Case{1, 2}, Case{2, 2}, Case{2, 3}}) {
+    RigcsSampler q(options(c.n0, c.blocks), exact_coarse(c.n0, 0.3));
+    randomise(q, 100 + c.blocks);
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(42);
+    const std::int64_t b = 32;
+    auto fast = q.sample(b, gen);
+    auto plain = q.sample_reference(b, gen);
+    ASSERT_EQ(fast.spins.sizes(), (torch::IntArrayRef{b, q.lattice_size(), q.lattice_size()}));
+    EXPECT_TRUE(torch::all(fast.spins.abs() == 1).item<bool>());
+    EXPECT_TRUE(torch::all(plain.spins.abs() == 1).item<bool>());
+    torch::NoGradGuard no_grad;
+    for (const auto* s : {&fast, &plain}) {
+      auto lq_fast = q.log_prob(s->spins);
+      auto lq_plain = q.log_prob_reference(s->spins);
+      const std::string what = "N = " + std::to_string(q.lattice_size()) + (s == &fast ? " fast" : " plain");
+      EXPECT_LT((lq_fast - lq_plain).abs().max().item<double>(), 1e-5) << what;
+      EXPECT_LT((s->log_q - lq_plain).abs().max().item<double>(), 1e-5) << what;
+    }
+  }
+}
+
+TEST_F(Rigcs, FastLogProbGradientMatchesPlain) {
+  RigcsSampler q(options(2, 2), std::make_shared<rigcs::VanSampler>(2));
+  randomise(q, 9);
+  auto gen = torch::make_generator<torch::CPUGeneratorImpl>(8);
+  auto s = q.sample(16, gen).spins;
+  auto grads = [&](bool fast) {
+    for (auto& p : q.parameters()) p.mutable_grad() = torch::Tensor();
+    (fast ? q.log_prob(s) : q.log_prob_reference(s)).sum().backward();
+    std::vector<torch::Tensor> g;
+    for (auto& p : q.parameters()) g.push_back(p.grad().clone());
+    return g;
+  };
+  auto g_fast = grads(true);
+  auto g_plain = grads(false);
+  ASSERT_EQ(g_fast.size(), g_plain.size());
+  for (std::size_t i = 0; i < g_fast.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(g_fast[i], g_plain[i], 1e-4, 1e-4)) << q.named_parameters()[i].first;
+  }
+}
+
+TEST_F(Rigcs, DepthScheduleShortensLevels) {
+  RigcsSampler q(options(2, 3), exact_coarse(2, 0.3));
+  auto steps = q.sampling_steps();  // block0 a, b, block1 a, b, block2 a, b
+  ASSERT_EQ(steps.size(), 6u);
+  EXPECT_EQ(steps[5], 1);  // heat bath at once
+  const auto& last = q.partition().block(2);
+  EXPECT_LT(steps[4], static_cast<int>(last.level_a_sites.size()));
+  EXPECT_LT(steps[3], static_cast<int>(q.partition().block(1).level_b_sites.size()));
+  std::printf("sequential steps per level at N = 16:");
+  for (int s : steps) std::printf(" %d", s);
+  std::printf("\n");
+}
+
+TEST_F(Rigcs, ModelTransferCopiesTheBlockBelow) {
+  auto same = [](rigcs::ConditionalCnn& a, rigcs::ConditionalCnn& b) {
+    auto pb = b->named_parameters();
+    for (auto& p : a->named_parameters())
+      if (!torch::equal(p.value(), pb[p.key()])) return false;
+    return true;
+  };
+  auto coarse2 = std::make_shared<rigcs::VanSampler>(2);
+  RigcsSampler q4(options(2, 1), coarse2);
+  randomise(q4, 1);
+  // 4 -> 8: the old heat-bath level b has no block below: left at random.
+  auto q8 = q4.grow(std::make_shared<rigcs::VanSampler>(2));
+  EXPECT_EQ(q8->lattice_size(), 8);
+  EXPECT_TRUE(same(q8->net(0, SubLevel::A), q4.net(0, SubLevel::A)));
+  EXPECT_TRUE(same(q8->net(1, SubLevel::A), q4.net(0, SubLevel::A)));
+  EXPECT_FALSE(same(q8->net(0, SubLevel::B), q4.net(0, SubLevel::A)));
+  auto c4 = q4.coarse().named_parameters();
+  auto c8 = q8->coarse().named_parameters();
+  ASSERT_EQ(c4.size(), c8.size());
+  EXPECT_NE(q8->coarse_ptr(), q4.coarse_ptr());
+  for (std::size_t i = 0; i < c4.size(); ++i) EXPECT_TRUE(torch::equal(c4[i].second, c8[i].second));
+  randomise(*q8, 2);
+  // 8 -> 16: level b of the old last block from level b of the block below; new
+  // level a from the old last level a. Coarse model shared.
+  auto q16 = q8->grow();
+  EXPECT_EQ(q16->coarse_ptr(), q8->coarse_ptr());
+  EXPECT_TRUE(same(q16->net(0, SubLevel::A), q8->net(0, SubLevel::A)));
+  EXPECT_TRUE(same(q16->net(0, SubLevel::B), q8->net(0, SubLevel::B)));
+  EXPECT_TRUE(same(q16->net(1, SubLevel::A), q8->net(1, SubLevel::A)));
+  EXPECT_TRUE(same(q16->net(1, SubLevel::B), q8->net(0, SubLevel::B)));
+  EXPECT_TRUE(same(q16->net(2, SubLevel::A), q8->net(1, SubLevel::A)));
+  // Copies, not shared tensors.
+  {
+    torch::NoGradGuard no_grad;
+    q16->net(2, SubLevel::A)->conv1->weight.add_(1.0);
+  }
+  EXPECT_FALSE(same(q16->net(2, SubLevel::A), q8->net(1, SubLevel::A)));
+  RigcsSampler q16b(options(2, 3), q8->coarse_ptr());
+  EXPECT_THROW(q16b.transfer_from(q4), rigcs::Error);
+}
