@@ -132,7 +132,7 @@ Command make_train_command() {
       if (!model) {
         model = make_model(p, plan, stage);
       } else {
-        model = grow_model(p, *model);
+        model = grow_model(p, *model, stage);
       }
       model->to(device);
       ReverseKlOptions opt;

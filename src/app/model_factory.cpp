@@ -140,7 +140,10 @@ std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPla
   return std::make_unique<RigcsSampler>(rigcs_options(p, stage), coarse);
 }
 
-std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler& trained) {
+std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler& trained, int new_stage) {
+  // New nets draw their initial weights from torch's global generator: seed it per
+  // stage, so a run resumed from a checkpoint grows exactly the same model.
+  torch::manual_seed(static_cast<std::uint64_t>(p.get_int("run.seed")) * 1000003ULL + static_cast<std::uint64_t>(new_stage));
   if (auto* van = dynamic_cast<VanSampler*>(&trained)) {
     // Stage 0 -> 1: the trained PixelCNN becomes the coarsest level; the first
     // conditional nets start at random (nothing below them to copy from).

@@ -35,7 +35,7 @@ std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPla
 
 // Model of the next stage, with the trained weights of `trained` carried over (model
 // transfer, paper section 3.3). Only rigcs has more than one stage.
-std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler& trained);
+std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler& trained, int new_stage);
 
 // Copies "param/<name>" and "buffer/<name>" of a checkpoint group into the model,
 // refusing missing names and shape mismatches.

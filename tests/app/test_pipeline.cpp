@@ -44,7 +44,10 @@ TEST_F(Pipeline, VanTrainSampleAnalyze) {
   const std::string dir = shared_temp_dir(*cli.comm, "van");
   const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=van", "--van.half_kernel=2",
                                          "--van.width=8", "--run.output=" + dir + "/van.h5", "--quiet"};
-  ASSERT_EQ(cli.run(args({"train"}, args(deck, {"--train.steps=60", "--train.batch=128", "--train.lr=0.01"}))), 0)
+  // Trained well enough that the weights are not heavy-tailed: with a poor model
+  // (ESS ~ 0.3) the log-mean-exp of a few thousand weights is biased low by more
+  // than its error bar, which is a property of importance sampling, not a bug.
+  ASSERT_EQ(cli.run(args({"train"}, args(deck, {"--train.steps=250", "--train.batch=256", "--train.lr=0.01"}))), 0)
       << cli.err.str();
   // No samples yet: analyze says what to do.
   if (cli.comm->is_root()) {
@@ -62,7 +65,7 @@ TEST_F(Pipeline, VanTrainSampleAnalyze) {
     const std::string j = cli.out.str();
     expect_lnz_unbiased(j, kLnZ4, "van");
     const double ess = json_field(j, "ess", "value");
-    EXPECT_GT(ess, 0.3);
+    EXPECT_GT(ess, 0.8);
     EXPECT_LE(ess, 1.0 + 4 * json_field(j, "ess", "error"));
     for (const char* k : {"E", "abs_m", "log_w_mean", "emdm", "kl_qp", "kl_pq", "acceptance", "imh_E", "imh_abs_m"})
       EXPECT_TRUE(std::isfinite(json_field(j, k, "value"))) << k;
@@ -104,9 +107,8 @@ TEST_F(Pipeline, KilledTrainingResumesBitwise) {
   if (!cli.comm->is_root()) return;
   H5File a = H5File::open_read(dir + "/straight.h5"), b = H5File::open_read(dir + "/cut.h5");
   int compared = 0;
-  for (const auto& name : a.list("/weights")) {
-    if (!a.is_dataset("/weights/" + name)) continue;
-    EXPECT_EQ(a.read_double("/weights/" + name), b.read_double("/weights/" + name)) << name;
+  for (const auto& name : a.list("/weights/param")) {
+    EXPECT_EQ(a.read_double("/weights/param/" + name), b.read_double("/weights/param/" + name)) << name;
     ++compared;
   }
   EXPECT_GT(compared, 3);
@@ -119,7 +121,7 @@ TEST_F(Pipeline, BadCheckpointsAreRefused) {
                                          "--train.steps=2", "--train.batch=8", "--run.output=" + out, "--quiet"};
   ASSERT_EQ(cli.run(args({"train"}, deck)), 0) << cli.err.str();
   // Another architecture: refused, naming the key.
-  EXPECT_NE(cli.run(args({"train", "--resume", "--van.width=8"}, deck)), 0);
+  EXPECT_NE(cli.run(args(args({"train"}, deck), {"--resume", "--van.width=8"})), 0);
   EXPECT_NE(cli.err.str().find("van.width"), std::string::npos) << cli.err.str();
   // Existing output without --resume or --overwrite: refused, file kept.
   EXPECT_NE(cli.run(args({"train"}, deck)), 0);
@@ -135,9 +137,10 @@ TEST_F(Pipeline, MultilevelSamplersAreUnbiased) {
   const std::string dir = shared_temp_dir(*cli.comm, "multi");
   for (const std::string kind : {"mlmc_hb", "rigcs"}) {
     const std::string out = dir + "/" + kind + ".h5";
-    const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=" + kind, "--van.half_kernel=1",
-                                           "--van.width=4", "--rigcs.channels=4", "--train.stage_steps=20,20",
-                                           "--train.batch=64", "--train.lr=0.01", "--run.output=" + out, "--quiet"};
+    std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=" + kind, "--van.half_kernel=1",
+                                     "--van.width=4", "--rigcs.channels=4", "--train.batch=64",
+                                     "--train.lr=0.01", "--run.output=" + out, "--quiet"};
+    if (kind == "rigcs") deck.push_back("--train.stage_steps=40,40");
     ASSERT_EQ(cli.run(args({"train"}, deck)), 0) << kind << ": " << cli.err.str();
     ASSERT_EQ(cli.run(args({"sample", "--sample.count=8000", "--sample.chunk=2000", "--sample.p_count=0"}, deck)), 0)
         << kind << ": " << cli.err.str();

@@ -3,7 +3,9 @@
 // N <= 4, Kaufman for N = 8, 16) within 4 sigma, sigma from the Gamma method.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
