@@ -105,7 +105,12 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
     if (fit) ctx.params.set("train.fit", "true");
     if (ctx.params.has("run.overwrite") && overwrite) ctx.params.set("run.overwrite", "true");
     if (ctx.params.has("run.overwrite")) ctx.overwrite = ctx.params.get_bool("run.overwrite");
-    return cmd->run(ctx);
+    const int rc = cmd->run(ctx);
+    // Rank 0 writes the files: when a command returns on any rank, they are in place,
+    // so the next command sees the same files on every rank. (Not on failure: a rank
+    // that failed alone must not wait here; main() then aborts all ranks.)
+    if (rc == 0) comm.barrier();
+    return rc;
   } catch (const std::exception& e) {
     err << "rigcs: error" << (comm.size() > 1 ? " on rank " + std::to_string(comm.rank()) : "")
         << ": " << e.what() << std::endl;

@@ -125,21 +125,7 @@ ResultList analyze_ais(const H5File& f, const GammaOptions& opt) {
   return res;
 }
 
-}  // namespace
-
-Command make_analyze_command() {
-  Command c;
-  c.name = "analyze";
-  c.summary = "estimates with Gamma-method errors from a run file; stores them under /results";
-  c.usage = "rigcs analyze run.h5 [--analysis.s_tau=1.5] [--json]";
-  c.declare = [](ParamRegistry& r) {
-    r.add_real("analysis.s_tau", 1.5, 0.0, 100.0, "S of the automatic window of the Gamma method (Wolff 2004)", true)
-        .add_bool("analysis.store", true, "write the results into /results of the run file");
-  };
-  c.run = [](CommandContext& ctx) {
-    RIGCS_CHECK(ctx.positional.size() == 1, "usage: rigcs analyze run.h5 (one run file)");
-    const std::string path = ctx.positional.front();
-    if (!ctx.comm.is_root()) return 0;  // analysis is cheap: rank 0 alone
+void analyze_file(CommandContext& ctx, const std::string& path) {
     GammaOptions opt;
     opt.s_tau = ctx.params.get_real("analysis.s_tau");
     ResultList res;
@@ -156,6 +142,35 @@ Command make_analyze_command() {
     if (ctx.params.get_bool("analysis.store")) store_results(path, res);
     if (ctx.json) ctx.out << results_json(res) << "\n";
     else print_results_table(ctx.out, res, "results of " + path + " (" + kind + ")");
+}
+
+}  // namespace
+
+Command make_analyze_command() {
+  Command c;
+  c.name = "analyze";
+  c.summary = "estimates with Gamma-method errors from a run file; stores them under /results";
+  c.usage = "rigcs analyze run.h5 [--analysis.s_tau=1.5] [--json]";
+  c.declare = [](ParamRegistry& r) {
+    r.add_real("analysis.s_tau", 1.5, 0.0, 100.0, "S of the automatic window of the Gamma method (Wolff 2004)", true)
+        .add_bool("analysis.store", true, "write the results into /results of the run file");
+  };
+  c.run = [](CommandContext& ctx) {
+    RIGCS_CHECK(ctx.positional.size() == 1, "usage: rigcs analyze run.h5 (one run file)");
+    const std::string path = ctx.positional.front();
+    // Analysis is cheap: rank 0 alone does it, and tells the others how it went, so
+    // that every rank returns the same way.
+    std::string failure;
+    if (ctx.comm.is_root()) {
+      try {
+        analyze_file(ctx, path);
+      } catch (const std::exception& e) {
+        failure = e.what();
+        if (failure.empty()) failure = "analysis failed";
+      }
+    }
+    ctx.comm.broadcast(failure, 0);
+    RIGCS_CHECK(failure.empty(), failure);
     return 0;
   };
   return c;

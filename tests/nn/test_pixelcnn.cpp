@@ -108,7 +108,9 @@ TEST(PixelCnn, OutputDependsOnlyOnEarlierSites) {
     auto changed = (net->logits(t) - base).abs().flatten(1).amax(0);  // (n n)
     for (int w = 0; w <= v; ++w) EXPECT_EQ(changed[w].item<float>(), 0.0f) << "site " << w << " sees " << v;
     // The right neighbour is in the first (exclusive) kernel, so it must see v.
-    if (v % n + 1 < n) EXPECT_GT(changed[v + 1].item<float>(), 0.0f) << "next site ignores " << v;
+    if (v % n + 1 < n) {
+      EXPECT_GT(changed[v + 1].item<float>(), 0.0f) << "next site ignores " << v;
+    }
   }
 }
 
