@@ -66,6 +66,11 @@ TEST_F(Pipeline, VanTrainSampleAnalyze) {
     EXPECT_LE(ess, 1.0 + 4 * json_field(j, "ess", "error"));
     for (const char* k : {"E", "abs_m", "log_w_mean", "emdm", "kl_qp", "kl_pq", "acceptance", "imh_E", "imh_abs_m"})
       EXPECT_TRUE(std::isfinite(json_field(j, k, "value"))) << k;
+    // Neural MCMC with the trained model as proposal: <H> within 4 sigma of exact.
+    const double exact_e = kaufman(4, 0.44, 1.0).energy;
+    EXPECT_LT(std::abs(json_field(j, "imh_E", "value") - exact_e), 4 * json_field(j, "imh_E", "error"))
+        << "imh_E " << json_field(j, "imh_E", "value") << " exact " << exact_e;
+    EXPECT_GT(json_field(j, "acceptance", "value"), 0.5);
     // Variational bound: <log w> <= log Z.
     EXPECT_LT(json_field(j, "log_w_mean", "value"), kLnZ4 + 4 * json_field(j, "log_w_mean", "error"));
     H5File f = H5File::open_read(dir + "/van.h5");

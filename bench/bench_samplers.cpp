@@ -1,0 +1,307 @@
+// Generative samplers: sampling throughput and reverse-KL training-step time on CPU.
+//
+// Sample run:  bench_samplers                  (2 s per measurement, 1 torch thread)
+//              bench_samplers --seconds 1 --threads 2 --no-128
+//
+// Measured, each in one process, freshly initialised (untrained) weights:
+//   - VAN (PixelCNN, published defaults depth 3, width 16, half kernel 6, Z2) at N = 8
+//     by default (--van-sizes 8,16,32: N = 16 takes minutes, N = 32 tens of minutes):
+//     sampling and training step;
+//   - RiGCS (N0 = 2 with the same PixelCNN as coarse model, nets 16 channels, kernels
+//     5, 5) at N = 16, 32, 64 (and 128): sampling, and training step up to N = 64;
+//   - MLMC-HB at N = 16, 32, 64: sampling.
+// Sampling: one warm-up call (unless --no-warmup), then calls of `batch` samples until `seconds` of wall
+// time have passed (at least one); samples per wall second and per CPU second of the
+// process are printed. Training: ReverseKlTrainer (SerialCommunicator, beta 0.44,
+// batch 100), one warm-up step, then steps until `seconds` have passed (at least 1);
+// the median seconds per step is printed. Timings with untrained weights: the cost of
+// the nets does not depend on the weights.
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rigcs/parallel/communicator.hpp"
+#include "rigcs/samplers/mlmc_hb.hpp"
+#include "rigcs/samplers/rigcs_sampler.hpp"
+#include "rigcs/samplers/van.hpp"
+#include "rigcs/train/reverse_kl.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+bool g_warmup = true;  // one untimed call before each measurement
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+// The BLAS library actually mapped into this process (Debian's libblas.so.3 is an
+// alternatives link: the path names the implementation, e.g. .../openblas-pthread/).
+std::string mapped_blas() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  std::vector<std::string> found;
+  while (std::getline(maps, line)) {
+    const auto pos = line.find('/');
+    if (pos == std::string::npos) continue;
+    const std::string path = line.substr(pos);
+    if ((path.find("blas") != std::string::npos || path.find("lapack") != std::string::npos) &&
+        std::find(found.begin(), found.end(), path) == found.end())
+      found.push_back(path);
+  }
+  std::string out;
+  for (const auto& p : found) out += (out.empty() ? "" : ", ") + p;
+  return out.empty() ? "(no blas library mapped)" : out;
+}
+
+struct SampleRate {
+  std::int64_t batch = 0;
+  int calls = 0;
+  double wall_per_s = 0;  // samples per wall second
+  double cpu_per_s = 0;   // samples per CPU second of the process
+  double median_call_s = 0;
+};
+
+SampleRate time_sampling(rigcs::GenerativeSampler& model, std::int64_t batch, double seconds,
+                         std::uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  torch::Generator gen = at::detail::createCPUGenerator(seed);
+  if (g_warmup) model.sample(batch, gen);  // warm-up (allocations, oneDNN primitive caches)
+  std::vector<double> calls;
+  const double cpu0 = process_cpu_seconds();
+  const auto t0 = clock_type::now();
+  do {
+    const auto t = clock_type::now();
+    auto s = model.sample(batch, gen);
+    calls.push_back(since(t));
+    if (s.spins.size(0) != batch) {
+      std::fprintf(stderr, "sampler returned %lld samples, asked for %lld\n",
+                   static_cast<long long>(s.spins.size(0)), static_cast<long long>(batch));
+      std::exit(1);
+    }
+  } while (since(t0) < seconds);
+  const double wall = since(t0);
+  const double cpu = process_cpu_seconds() - cpu0;
+  SampleRate r;
+  r.batch = batch;
+  r.calls = static_cast<int>(calls.size());
+  r.wall_per_s = static_cast<double>(batch) * r.calls / wall;
+  r.cpu_per_s = static_cast<double>(batch) * r.calls / cpu;
+  r.median_call_s = median(calls);
+  return r;
+}
+
+struct StepTime {
+  int steps = 0;
+  double median_s = 0;
+  double min_s = 0;
+  double max_s = 0;
+};
+
+StepTime time_training(rigcs::GenerativeSampler& model, double seconds) {
+  rigcs::SerialCommunicator comm;
+  rigcs::ReverseKlOptions opt;
+  opt.beta = 0.44;
+  opt.batch = 100;
+  opt.seed = 7;
+  rigcs::ReverseKlTrainer trainer(model, opt, comm);
+  if (g_warmup) trainer.step();  // warm-up
+  std::vector<double> steps;
+  const auto t0 = clock_type::now();
+  do {
+    const auto t = clock_type::now();
+    trainer.step();
+    steps.push_back(since(t));
+  } while (since(t0) < seconds);
+  StepTime r;
+  r.steps = static_cast<int>(steps.size());
+  r.median_s = median(steps);
+  r.min_s = *std::min_element(steps.begin(), steps.end());
+  r.max_s = *std::max_element(steps.begin(), steps.end());
+  return r;
+}
+
+void print_sampling(const char* kind, int n, const SampleRate& r) {
+  std::printf("%-8s N=%-4d sample  batch %5lld  calls %4d  %10.4g samples/s (wall)  %10.4g samples/CPU s  median call %.4f s\n",
+              kind, n, static_cast<long long>(r.batch), r.calls, r.wall_per_s, r.cpu_per_s,
+              r.median_call_s);
+  std::fflush(stdout);
+}
+
+void print_training(const char* kind, int n, const StepTime& r) {
+  std::printf("%-8s N=%-4d train   batch   100  steps %4d  median %.4f s/step  (min %.4f, max %.4f)\n",
+              kind, n, r.steps, r.median_s, r.min_s, r.max_s);
+  std::fflush(stdout);
+}
+
+std::unique_ptr<rigcs::RigcsSampler> make_rigcs(int blocks) {
+  rigcs::RigcsOptions o;
+  o.coarsest_size = 2;
+  o.blocks = blocks;
+  o.beta = 0.44;
+  o.channels = 16;
+  o.kernel1 = 5;
+  o.kernel2 = 5;
+  return std::make_unique<rigcs::RigcsSampler>(
+      o, std::make_shared<rigcs::VanSampler>(2, rigcs::PixelCnnOptions{}));
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: bench_samplers [--seconds S] [--threads T] [--van-batch B]\n"
+               "                      [--rigcs-batch B] [--van-sizes 8,16] [--rigcs-sizes 16,32,64]\n"
+               "                      [--no-128] [--no-hb] [--no-train] [--no-warmup]\n"
+               "  --seconds S      wall seconds per measurement (default 2)\n"
+               "  --threads T      torch intra-op threads (default 1)\n"
+               "  --van-batch B    VAN sampling batch (default 100)\n"
+               "  --rigcs-batch B  RiGCS and MLMC-HB sampling batch (default 1000)\n"
+               "  --no-128         skip RiGCS at N = 128\n"
+               "  --van-sizes L    VAN lattice sizes, comma separated (default 8; 0 = none)\n"
+               "  --rigcs-sizes L  RiGCS sizes 2*2^B, comma separated (default 16,32,64)\n"
+               "  --no-hb          skip MLMC-HB\n"
+               "  --no-train       skip the training-step measurements\n"
+               "  --no-warmup      no untimed call before each measurement (for slow cases)\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 2.0;
+  int threads = 1;
+  std::int64_t van_batch = 100;
+  std::int64_t rigcs_batch = 1000;
+  bool with_128 = true;
+  bool train = true;
+  bool with_hb = true;
+  std::vector<int> van_sizes = {8};  // 16 and 32 take minutes (see doc/benchmarks.md)
+  std::vector<int> rigcs_sizes = {16, 32, 64};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--seconds" && has_value) {
+      seconds = std::atof(argv[++i]);
+    } else if (a == "--threads" && has_value) {
+      threads = std::atoi(argv[++i]);
+    } else if (a == "--van-batch" && has_value) {
+      van_batch = std::atoll(argv[++i]);
+    } else if (a == "--rigcs-batch" && has_value) {
+      rigcs_batch = std::atoll(argv[++i]);
+    } else if (a == "--van-sizes" && has_value) {
+      van_sizes.clear();
+      for (const char* p = argv[++i]; *p;) {
+        char* end = nullptr;
+        const long v = std::strtol(p, &end, 10);
+        if (end == p) break;
+        if (v > 0) van_sizes.push_back(static_cast<int>(v));
+        p = *end == ',' ? end + 1 : end;
+      }
+    } else if (a == "--rigcs-sizes" && has_value) {
+      rigcs_sizes.clear();
+      for (const char* p = argv[++i]; *p;) {
+        char* end = nullptr;
+        const long v = std::strtol(p, &end, 10);
+        if (end == p) break;
+        if (v > 0) rigcs_sizes.push_back(static_cast<int>(v));
+        p = *end == ',' ? end + 1 : end;
+      }
+    } else if (a == "--no-warmup") {
+      g_warmup = false;
+    } else if (a == "--no-hb") {
+      with_hb = false;
+    } else if (a == "--no-128") {
+      with_128 = false;
+    } else if (a == "--no-train") {
+      train = false;
+    } else {
+      usage();
+      return a == "--help" || a == "-h" ? 0 : 1;
+    }
+  }
+  if (!(seconds > 0) || threads < 1 || van_batch < 1 || rigcs_batch < 1) {
+    usage();
+    return 1;
+  }
+  torch::set_num_threads(threads);
+  torch::manual_seed(1);  // weight initialisation
+
+  std::printf("torch threads: %d (intra-op), seconds per measurement: %.2f\n",
+              torch::get_num_threads(), seconds);
+  std::printf("blas mapped: %s\n", mapped_blas().c_str());
+  std::fflush(stdout);
+  const auto total0 = clock_type::now();
+
+  // (a) VAN
+  for (int n : van_sizes) {
+    rigcs::VanSampler van(n, rigcs::PixelCnnOptions{});
+    print_sampling("van", n, time_sampling(van, van_batch, seconds, 11));
+    if (train) print_training("van", n, time_training(van, seconds));
+  }
+
+  // (b) RiGCS: N = 2 * 2^B
+  double per_sample_64 = 0;
+  for (int rn : rigcs_sizes) {
+    int blocks = 0;
+    while ((2 << blocks) < rn) ++blocks;
+    if ((2 << blocks) != rn) {
+      std::fprintf(stderr, "RiGCS sizes must be 2 * 2^B, got %d\n", rn);
+      return 1;
+    }
+    auto model = make_rigcs(blocks);
+    const int n = model->lattice_size();
+    const auto r = time_sampling(*model, rigcs_batch, seconds, 13);
+    print_sampling("rigcs", n, r);
+    if (n == 64) per_sample_64 = 1.0 / r.wall_per_s;
+    if (train && n <= 64) print_training("rigcs", n, time_training(*model, seconds));
+  }
+  if (with_128 && per_sample_64 > 0) {
+    // Keep N = 128 to about 30 s: warm-up plus one call, estimated from N = 64 with a
+    // factor 6 (4x the sites, plus longer dependency chains per level).
+    const double est_per_sample = 6.0 * per_sample_64;
+    std::int64_t b = rigcs_batch;
+    while (b > 10 && 2.0 * est_per_sample * static_cast<double>(b) > 30.0) b /= 2;
+    if (2.0 * est_per_sample * static_cast<double>(b) > 30.0) {
+      std::printf("rigcs    N=128  skipped: estimated %.1f s for two batches of %lld\n",
+                  2.0 * est_per_sample * static_cast<double>(b), static_cast<long long>(b));
+    } else {
+      auto model = make_rigcs(6);
+      print_sampling("rigcs", model->lattice_size(),
+                     time_sampling(*model, b, std::min(seconds, 1e-9), 13));
+    }
+  }
+
+  // (c) MLMC-HB
+  if (with_hb) for (int blocks : {3, 4, 5}) {
+    rigcs::MlmcHbOptions o;
+    o.coarsest_size = 2;
+    o.blocks = blocks;
+    o.beta = 0.44;
+    rigcs::MlmcHbSampler hb(o);
+    print_sampling("mlmc_hb", hb.lattice_size(), time_sampling(hb, rigcs_batch, seconds, 17));
+  }
+
+  std::printf("total wall time: %.1f s\n", since(total0));
+  return 0;
+}
