@@ -31,6 +31,12 @@ std::string error_of(const std::string& deck, const std::vector<std::string>& ov
   return "";
 }
 
+// The source tree, from CTest's environment (or the working directory when run by hand).
+std::string source_dir() {
+  const char* d = std::getenv("RIGCS_SOURCE_DIR");
+  return d ? d : ".";
+}
+
 }  // namespace
 
 TEST(Params, DefaultsAndOverrides) {
@@ -103,7 +109,7 @@ TEST(Params, EveryCommandDeclaresHelpForEveryKey) {
 
 TEST(Params, ExampleDecksParse) {
   // Every deck under input/ is valid: one deck serves all commands of a job.
-  const std::filesystem::path input = std::filesystem::path(std::getenv("RIGCS_TEST_DATA")) / ".." / ".." / "input";
+  const std::filesystem::path input = std::filesystem::path(source_dir()) / "input";
   const ParamRegistry reg = full_registry();
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(input)) {
