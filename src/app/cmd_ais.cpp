@@ -85,8 +85,7 @@ Command make_ais_command() {
       f = std::make_unique<H5File>(H5File::open_rw(path));
     }
     const WorkShare share = split_work(total, comm.rank(), comm.size());
-    const std::int64_t max_share = (total + comm.size() - 1) / comm.size();
-    const std::int64_t rounds = (max_share + chunk - 1) / chunk;
+    const std::int64_t rounds = work_rounds(total, chunk, comm.size());
     Progress progress("ais", rounds, "chunks", comm.is_root() && !ctx.quiet && !ctx.json, 2.0);
     for (std::int64_t round = rounds_done; round < rounds; ++round) {
       std::vector<double> log_w, energy, abs_m, m2, index;

@@ -159,8 +159,7 @@ Command make_sample_command() {
       }
     }
     const WorkShare share = split_work(count, comm.rank(), comm.size());
-    const std::int64_t max_share = (count + comm.size() - 1) / comm.size();
-    const std::int64_t rounds = (max_share + chunk - 1) / chunk;
+    const std::int64_t rounds = work_rounds(count, chunk, comm.size());
     Progress progress("sample", rounds, "chunks", comm.is_root() && !ctx.quiet && !ctx.json, 2.0);
     double draw_seconds = 0;
     std::int64_t drawn = 0;
@@ -192,16 +191,15 @@ Command make_sample_command() {
       const WorkShare ps = split_work(p_count, comm.rank(), comm.size());
       IsingModel ising({plan.n, beta, j});
       Rng rng(seed, static_cast<std::uint64_t>(comm.rank()), StreamId::Mcmc);
-      SpinConfig s;
-      ChainParams cp{1000, std::max<std::int64_t>(ps.count(), 1), p.get_int("sample.p_interval")};
-      // Keep the configurations: run_chain measures, we need the spins themselves.
-      s = random_configuration(ising, rng);
+      const std::int64_t interval = p.get_int("sample.p_interval");
+      // The spins themselves are needed (run_chain keeps only observables).
+      SpinConfig s = random_configuration(ising, rng);
       WolffUpdate wolff(ising);
-      for (std::int64_t t = 0; t < cp.thermalization; ++t) wolff.update(s, rng);
+      for (int t = 0; t < 1000; ++t) wolff.update(s, rng);  // thermalisation
       std::vector<float> configs;
       configs.reserve(static_cast<std::size_t>(ps.count()) * s.size());
       for (std::int64_t k = 0; k < ps.count(); ++k) {
-        for (std::int64_t t = 0; t < cp.interval; ++t) wolff.update(s, rng);
+        for (std::int64_t t = 0; t < interval; ++t) wolff.update(s, rng);
         configs.insert(configs.end(), s.begin(), s.end());
       }
       Evaluated e;
@@ -217,7 +215,7 @@ Command make_sample_command() {
         f->create_group("/samples_p");
         f->set_attr("/samples_p", "meaning",
                     "configurations of a Wolff chain per rank (samples from p, autocorrelated) evaluated under the model");
-        f->set_attr("/samples_p", "interval", cp.interval);
+        f->set_attr("/samples_p", "interval", interval);
       }
       append_gathered(comm, f.get(), "/samples_p", e, plan.n, false);
     }

@@ -93,6 +93,13 @@ TrainingPlan make_training_plan(const Params& p) {
 
 namespace {
 
+// New nets draw their initial weights from torch's global generator: seed it per
+// stage from the deck, so the same deck gives the same model, also when a resumed
+// run grows it again.
+void seed_weight_init(const Params& p, int stage) {
+  torch::manual_seed(static_cast<std::uint64_t>(p.get_int("run.seed")) * 1000003ULL + static_cast<std::uint64_t>(stage));
+}
+
 PixelCnnOptions pixelcnn_options(const Params& p) {
   PixelCnnOptions o;
   o.depth = static_cast<int>(p.get_int("van.depth"));
@@ -120,9 +127,7 @@ RigcsOptions rigcs_options(const Params& p, int blocks) {
 }  // namespace
 
 std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPlan& plan, int stage) {
-  // Weights are initialised from torch's global generator: seed it from the deck so
-  // that the same deck and seed give the same model.
-  torch::manual_seed(static_cast<std::uint64_t>(p.get_int("run.seed")) * 1000003ULL + static_cast<std::uint64_t>(stage));
+  seed_weight_init(p, stage);
   if (plan.kind == "van") return std::make_unique<VanSampler>(plan.n, pixelcnn_options(p));
   if (plan.kind == "mlmc_hb") {
     MlmcHbOptions o{plan.n0, plan.blocks, p.get_real("model.beta"), p.get_real("model.J")};
@@ -141,9 +146,7 @@ std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPla
 }
 
 std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler& trained, int new_stage) {
-  // New nets draw their initial weights from torch's global generator: seed it per
-  // stage, so a run resumed from a checkpoint grows exactly the same model.
-  torch::manual_seed(static_cast<std::uint64_t>(p.get_int("run.seed")) * 1000003ULL + static_cast<std::uint64_t>(new_stage));
+  seed_weight_init(p, new_stage);
   if (auto* van = dynamic_cast<VanSampler*>(&trained)) {
     // Stage 0 -> 1: the trained PixelCNN becomes the coarsest level; the first
     // conditional nets start at random (nothing below them to copy from).

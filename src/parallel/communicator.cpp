@@ -28,4 +28,10 @@ WorkShare split_work(std::int64_t total, int rank, int size) {
   return {begin, begin + count};
 }
 
+std::int64_t work_rounds(std::int64_t total, std::int64_t chunk, int size) {
+  RIGCS_CHECK(chunk >= 1 && size >= 1, "bad chunk " << chunk << " or rank count " << size);
+  const std::int64_t max_share = (total + size - 1) / size;
+  return (max_share + chunk - 1) / chunk;
+}
+
 }  // namespace rigcs

@@ -81,4 +81,9 @@ struct WorkShare {
 };
 WorkShare split_work(std::int64_t total, int rank, int size);
 
+// Rounds needed when `total` items are split over `size` ranks and each rank does
+// `chunk` of its share per round (the largest share sets the count, so every rank
+// takes part in every round's collective).
+std::int64_t work_rounds(std::int64_t total, std::int64_t chunk, int size);
+
 }  // namespace rigcs
