@@ -1,5 +1,5 @@
-// PixelCNN: exact normalisation, the autoregressive property, and the fast
-// (row-cropped) sampler against the plain one that re-runs the whole net per site.
+// PixelCNN: exact normalisation, the autoregressive property, and the fast (cached,
+// per-layer incremental) sampler against the plain one that re-runs the whole net per site.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -138,6 +138,8 @@ TEST(PixelCnn, FastSamplingEqualsPlain) {
   expect_fast_equals_plain(7, small(3, 6, 1, false), 16);  // rows cropped: 3 < 7
   expect_fast_equals_plain(8, small(2, 4, 2, true), 16);
   expect_fast_equals_plain(6, PixelCnnOptions{4, 5, 1, 1e-7, false, false}, 8);  // no residual
+  expect_fast_equals_plain(9, PixelCnnOptions{3, 16, 3, 1e-7, true, false}, 8);  // window wraps rows
+  expect_fast_equals_plain(5, PixelCnnOptions{1, 3, 2, 1e-7, true, true}, 8);  // depth 1
 }
 
 TEST(PixelCnn, SampledLogQEqualsLogProb) {

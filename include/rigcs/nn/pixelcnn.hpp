@@ -34,12 +34,10 @@ class PixelCnnImpl : public torch::nn::Module {
 
   const PixelCnnOptions& options() const { return opt_; }
 
-  // Rows above a site that can influence it: depth * half_kernel. The output at row i
-  // is a function of rows [i - receptive_rows(), i] only.
+  // Rows above a site that can influence it: depth * half_kernel.
   int receptive_rows() const { return opt_.depth * opt_.half_kernel; }
 
-  // Pre-sigmoid outputs, (B, H, W) float, for spins (B, H, W) (H need not equal W:
-  // the fast sampler feeds row crops). Not symmetrised.
+  // Pre-sigmoid outputs, (B, H, W) float, for spins (B, H, W). Not symmetrised.
   torch::Tensor logits(const torch::Tensor& spins);
 
   // P(s = +1) per site in float64, eps + (1 - 2 eps) * sigmoid(logit): the two
@@ -57,10 +55,10 @@ class PixelCnnImpl : public torch::nn::Module {
   torch::Tensor log_prob(const torch::Tensor& spins);
 
   // Draws (B, n, n) float spins and their log q (float64, as log_prob would give),
-  // without gradients. Site by site in raster order; each site's forward pass runs
-  // only on the rows that can influence it (exact with zero padding). Random numbers:
-  // one float64 uniform per sample per site in raster order, then (if z2) one flip bit
-  // per sample, all from `gen`.
+  // without gradients. Site by site in raster order with cached per-layer values: each
+  // site computes every layer once, at that site only, from the cached causal windows.
+  // Random numbers: one float64 uniform per sample per site in raster order, then (if
+  // z2) one flip bit per sample, all from `gen`.
   std::pair<torch::Tensor, torch::Tensor> sample(std::int64_t batch, int n,
                                                  torch::Generator& gen);
 
