@@ -250,6 +250,7 @@ int main(int argc, char** argv) {
   std::printf("torch threads: %d (intra-op), seconds per measurement: %.2f\n",
               torch::get_num_threads(), seconds);
   std::printf("blas mapped: %s\n", mapped_blas().c_str());
+  std::printf("RiGCS incremental kernel: %s\n", rigcs::RigcsSampler::incremental_kernel_isa().c_str());
   std::fflush(stdout);
   const auto total0 = clock_type::now();
 

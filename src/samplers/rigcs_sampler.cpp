@@ -7,6 +7,7 @@
 
 #include "rigcs/core/error.hpp"
 #include "rigcs/nn/conditional_cnn.hpp"
+#include "incremental_level.hpp"
 
 namespace rigcs {
 
@@ -43,6 +44,7 @@ struct LevelTables {
   int fine_size = 0;
   bool heat_bath = false;
   torch::Tensor sites;       // (P) long, fine sites in drawing order
+  std::vector<std::int32_t> host_sites;  // the same, for the incremental CPU path
   torch::Tensor neighbours;  // heat bath: (P * 4) long
   torch::Tensor gather;      // net: (P * w * w) long, window of each site, row-major
   torch::Tensor mask;        // net: (P, w * w) float, 1 where the spin was known at drawing time
@@ -56,6 +58,7 @@ struct LevelTables {
 
 struct RigcsSampler::Impl {
   int window = 0;
+  SamplingPath path = SamplingPath::Automatic;
   std::vector<LevelTables> levels;  // block 0 a, block 0 b, block 1 a, ...
 
   LevelTables& level(int block, SubLevel s) {
@@ -96,6 +99,7 @@ LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, in
     }
   }
   lv.sites = to_long(std::vector<std::int64_t>(sites.begin(), sites.end()));
+  lv.host_sites.assign(sites.begin(), sites.end());
   lv.gather = to_long(gather);
   lv.mask = torch::tensor(mask, torch::kFloat).reshape({static_cast<std::int64_t>(p), w * w});
   std::vector<float> known(static_cast<std::size_t>(m) * m);
@@ -220,14 +224,55 @@ torch::Tensor RigcsSampler::log_prob(const torch::Tensor& spins) {
   return log_q;
 }
 
+namespace {
+
+// The conditional net's weights in the layouts of the incremental kernel.
+detail::ConditionalLevelWeights incremental_weights(ConditionalCnn& net) {
+  const auto& o = net->options();
+  detail::ConditionalLevelWeights w;
+  w.channels = o.channels;
+  w.kernel1 = o.kernel1;
+  w.kernel2 = o.kernel2;
+  w.negative_slope = static_cast<float>(o.negative_slope);
+  auto host = [](const torch::Tensor& t) {
+    auto c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  };
+  // conv1.weight (C, 1, k1, k1) -> (k1 k1, C); conv2.weight (1, C, k2, k2) -> (k2 k2, C).
+  w.w1 = host(net->conv1->weight.reshape({o.channels, -1}).t());
+  w.b1 = host(net->conv1->bias);
+  w.w2 = host(net->conv2->weight.reshape({o.channels, -1}).t());
+  w.b2 = host(net->conv2->bias)[0];
+  return w;
+}
+
+}  // namespace
+
+void RigcsSampler::set_sampling_path(SamplingPath path) { impl_->path = path; }
+
+std::string RigcsSampler::incremental_kernel_isa() { return detail::incremental_kernel_isa(); }
+
+bool RigcsSampler::uses_incremental_path() const {
+  if (impl_->path == SamplingPath::Groups) return false;
+  const bool cpu = impl_->levels.front().net->conv1->weight.is_cpu();  // block 0, level a
+  const bool fits = options_.channels <= detail::kMaxIncrementalChannels;
+  if (impl_->path == SamplingPath::Incremental) {
+    RIGCS_CHECK(fits, "incremental RiGCS sampling supports up to " << detail::kMaxIncrementalChannels
+                                                                   << " channels, the model has " << options_.channels);
+    RIGCS_CHECK(cpu, "incremental RiGCS sampling runs on the CPU; the model is on another device");
+  }
+  return fits && cpu;
+}
+
 SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
   RIGCS_CHECK(batch >= 1, "batch size must be >= 1, got " << batch);
   torch::NoGradGuard no_grad;
   const int w = impl_->window;
   const double beta_j = options_.beta * options_.j;
+  const bool incremental = uses_incremental_path();
   SampleBatch coarse = coarse_->sample(batch, gen);
   auto state = coarse.spins.to(torch::kFloat);
-  auto log_q = coarse.log_q.to(torch::kDouble);
+  auto log_q = coarse.log_q.to(torch::kDouble).contiguous();
   auto dopt = torch::TensorOptions().dtype(torch::kDouble).device(state.device());
   torch::Tensor fine, flat;
   for (auto& lv : impl_->levels) {
@@ -237,19 +282,25 @@ SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
       fine.slice(1, 0, m, 2).slice(2, 0, m, 2).copy_(state);
       flat = fine.view({batch, m * m});
     }
+    const auto p = lv.sites.size(0);
     if (lv.heat_bath) {
-      const auto p = lv.sites.size(0);
+      // Uniforms (P, B): the site-by-site order of sample_reference.
       auto h = flat.index_select(1, lv.neighbours).reshape({batch, p, 4}).sum(2).to(torch::kDouble);
       auto field = 2.0 * beta_j * h;
-      auto own = plus_minus(torch::rand({batch, p}, gen, dopt), torch::sigmoid(field));
+      auto own = plus_minus(torch::rand({p, batch}, gen, dopt).t(), torch::sigmoid(field));
       flat.index_copy_(1, lv.sites, own.to(flat.dtype()));
       log_q = log_q + torch::log_sigmoid(own * field).sum(1);
+    } else if (incremental) {
+      auto u = torch::rand({p, batch}, gen, dopt).contiguous();
+      detail::draw_level_incremental(flat.data_ptr<float>(), batch, m, lv.host_sites.data(),
+                                     static_cast<int>(p), u.data_ptr<double>(), log_q.data_ptr<double>(),
+                                     incremental_weights(lv.net));
     } else {
       for (const auto& g : lv.groups) {
-        const auto p = g.sites.size(0);
-        auto logits = lv.net->patch_logits(gather_patches(flat, g.gather, g.mask, w)).reshape({batch, p});
+        const auto pg = g.sites.size(0);
+        auto logits = lv.net->patch_logits(gather_patches(flat, g.gather, g.mask, w)).reshape({batch, pg});
         auto l64 = logits.to(torch::kDouble);
-        auto own = plus_minus(torch::rand({batch, p}, gen, dopt), torch::sigmoid(l64));
+        auto own = plus_minus(torch::rand({batch, pg}, gen, dopt), torch::sigmoid(l64));
         flat.index_copy_(1, g.sites, own.to(flat.dtype()));
         log_q = log_q + torch::log_sigmoid(own * l64).sum(1);
       }

@@ -9,13 +9,18 @@
 // every spin of the coarser levels, the spins of its level drawn so far and zeros
 // elsewhere, through the net's (k1 + k2 - 1)^2 periodic window.
 //
-// Fast paths (both exact, checked against the plain site-by-site reference):
+// Fast paths (all exact, checked against the plain site-by-site reference):
 //   - log_prob: per level one batched pass of the net over every site's window,
 //     gathered with precomputed index tables and masked as it stood when that site
 //     was drawn;
-//   - sample: the sites of a level are grouped by their depth in the dependency graph
-//     (site v depends on the earlier sites of its level inside its window); a group is
-//     drawn at once, so a level takes O(n) sequential steps instead of O(n^2).
+//   - sample on the CPU (SamplingPath::Incremental): conv1 is linear and undrawn sites
+//     enter as 0, so each draw updates conv1's output in its k1 x k1 neighbourhood and
+//     the next logit reads only a k2 x k2 window of it (samplers/incremental_level.hpp);
+//     O((k1^2 + k2^2) C) per site, samples in parallel over torch's threads;
+//   - sample on other devices (SamplingPath::Groups): the sites of a level are grouped
+//     by their depth in the dependency graph (site v depends on the earlier sites of its
+//     level inside its window) and a group is drawn in one batched pass. With the
+//     published 9x9 window and row-major order every group is one site.
 //
 // Parameter names (checkpoints): "coarse.<name of the coarse model>", and
 // "block<k>.a.<net>", "block<k>.b.<net>" with <net> = conv1.weight, conv1.bias,
@@ -34,6 +39,10 @@
 namespace rigcs {
 
 class ConditionalCnn;
+
+// How sample() draws the conditional-net levels. Automatic: Incremental on the CPU
+// (up to 256 channels), Groups elsewhere.
+enum class SamplingPath { Automatic, Incremental, Groups };
 
 struct RigcsOptions {
   int coarsest_size = 2;  // N0 (the coarse model's lattice size)
@@ -70,7 +79,15 @@ class RigcsSampler : public GenerativeSampler {
   bool has_net(int block, SubLevel level) const;
   ConditionalCnn& net(int block, SubLevel level);
 
-  // Sequential sampling steps per level (the depth schedule), for benchmarks.
+  // Choose the sampling path (tests and benchmarks compare them). Incremental on a
+  // model that cannot use it is an error at the next sample().
+  void set_sampling_path(SamplingPath path);
+  bool uses_incremental_path() const;
+  // The incremental kernel's instruction set on this CPU: "avx2+fma" or "generic"
+  // (RIGCS_NO_AVX2=1 forces "generic").
+  static std::string incremental_kernel_isa();
+
+  // Sequential sampling steps per level of the Groups path (the depth schedule).
   std::vector<int> sampling_steps() const;
 
   // The plain site-by-site versions, as the authors' code does it: the whole-lattice

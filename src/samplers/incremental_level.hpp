@@ -1,0 +1,43 @@
+// Incremental sampling of one conditional-net level of RiGCS on the CPU (internal).
+//
+// The net is conv1 (1 -> C, k1 x k1, periodic) -> LeakyReLU -> conv2 (C -> 1, k2 x k2,
+// periodic). conv1 is linear in the lattice, and the not-yet-drawn sites enter it as 0,
+// so drawing s at site v changes conv1's output by s * (kernel shifted to v): a k1^2 C
+// update. The logit at the next site then needs only the k2^2 C hidden values of its
+// window. One level costs O(P (k1^2 + k2^2) C) per sample instead of the authors'
+// O(P m^2 ...), with exactly the conditionals of the whole-lattice net.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rigcs::detail {
+
+// Nets with more channels use the batched (group) path instead.
+constexpr int kMaxIncrementalChannels = 256;
+
+struct ConditionalLevelWeights {
+  int channels = 0;
+  int kernel1 = 0;
+  int kernel2 = 0;
+  float negative_slope = 0.1f;
+  std::vector<float> w1;  // (k1 * k1, C): conv1 tap (di, dj) at [di * k1 + dj]
+  std::vector<float> b1;  // (C)
+  std::vector<float> w2;  // (k2 * k2, C)
+  float b2 = 0.0f;
+};
+
+// For each of `batch` samples: `state` (batch, m * m) float holds the known spins and 0
+// on the sites still to draw; the `p` sites are drawn in the given order, sample b's
+// site t with uniform uniforms[t * batch + b] (the order of one uniform vector per site),
+// written into `state`, and log q of the draws is added to log_q[b]. Samples run in
+// parallel on torch's intra-op threads; the result does not depend on the thread count.
+// The instruction set the kernel uses: "avx2+fma" where the CPU has it (x86-64, GCC
+// build) unless the environment sets RIGCS_NO_AVX2=1, else "generic".
+std::string incremental_kernel_isa();
+
+void draw_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
+                            const double* uniforms, double* log_q, const ConditionalLevelWeights& w);
+
+}  // namespace rigcs::detail
