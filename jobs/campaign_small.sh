@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Small comparison campaign on one machine: Wolff MCMC, Cluster-AIS, VAN, MLMC-HB and
+# RiGCS on the N x N Ising model at beta = 0.4406868 (critical), N = 4, 8, 16; every
+# generative method trained, sampled and analysed; then doc/figures/make_figures over
+# the results.
+#   jobs/campaign_small.sh [--doc-figures] [OUTDIR]        (OUTDIR default campaign_out)
+# Writes OUTDIR/<method>_N<N>.h5 (analysed, /results stored), OUTDIR/logs/*.log, and the
+# figures and results.md into OUTDIR/figures (with --doc-figures or DOC_FIGURES=1 also
+# into doc/figures). Sized to finish within an hour on a 2-core machine with 2 ranks:
+# about 30 minutes estimated from the step times of a QUICK=1 run on such a machine
+# while it was shared with a compile (see the table below).
+# Restartable: run it again and every complete step is skipped, unfinished runs are
+# continued (jobs/campaign_step.sh).
+# Environment:
+#   RIGCS=path        rigcs binary (default build/app/rigcs)
+#   RANKS=2           MPI ranks of the parallel steps (mpirun -np RANKS)
+#   CAMPAIGN_NS="4 8 16"             lattice sizes (each must have a row in the table below)
+#   METHODS="wolff ais van mlmc_hb rigcs"   methods to run
+#   QUICK=1           a smoke test: every step count and sample count divided by 10
+#   VERBOSE=1         show the rigcs output on the terminal too (always in OUTDIR/logs)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+doc_figures=${DOC_FIGURES:-0}
+outdir=""
+for a in "$@"; do
+  case $a in
+    --doc-figures) doc_figures=1 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -*) echo "unknown option $a" >&2; exit 2 ;;
+    *) [ -z "$outdir" ] || { echo "one OUTDIR only" >&2; exit 2; }; outdir=$a ;;
+  esac
+done
+outdir=${outdir:-campaign_out}
+export RIGCS=${RIGCS:-$here/build/app/rigcs}
+export RANKS=${RANKS:-2}
+ns=${CAMPAIGN_NS:-4 8 16}
+methods=${METHODS:-wolff ais van mlmc_hb rigcs}
+quick=${QUICK:-0}
+verbose=${VERBOSE:-0}
+decks=$here/input/campaign
+[ -x "$RIGCS" ] || { echo "no rigcs binary at $RIGCS: build it (jobs/build.sh) or set RIGCS" >&2; exit 2; }
+/usr/bin/python3 -c "import h5py, numpy, matplotlib" 2>/dev/null ||
+  { echo "/usr/bin/python3 needs h5py, numpy, matplotlib (jobs/install_deps.sh)" >&2; exit 2; }
+
+# ---------------------------------------------------------------------------------------
+# Sizes per lattice size N (the decks in input/campaign/ hold everything else). Chosen so
+# that the whole campaign fits in an hour on 2 cores: the cost is dominated by training
+# VAN and RiGCS (measured with 2 ranks, batch 256, machine shared with a compile: VAN
+# 7x7 about 1 s per step at N = 16; RiGCS about 0.3 s per step at the stages up to N = 8
+# and 0.9 s at N = 16). Samples: 20000 from every generative model, 5000 Wolff
+# configurations for EMDM (decks).
+#   N  | Wolff meas./rank | AIS betas x traj. | VAN steps | MLMC-HB fit steps | RiGCS steps per stage (batch 256)
+#   4  | 50000            | 200 x 4000        | 300       | 200               | 150,250
+#   8  | 50000            | 500 x 4000        | 500       | 200               | 150,150,300
+#   16 | 50000            | 1000 x 4000       | 500       | 300               | 150,150,200,300
+declare -A wolff_meas=([4]=50000 [8]=50000 [16]=50000)
+declare -A ais_steps=([4]=200 [8]=500 [16]=1000)
+declare -A ais_traj=([4]=4000 [8]=4000 [16]=4000)
+declare -A van_steps=([4]=300 [8]=500 [16]=500)
+declare -A mlmc_steps=([4]=200 [8]=200 [16]=300)
+declare -A rigcs_steps=([4]=150,250 [8]=150,150,300 [16]=150,150,200,300)
+samples=20000 p_count=5000
+# ---------------------------------------------------------------------------------------
+
+# scale VALUE FLOOR: the value, divided by 10 under QUICK=1 (never below FLOOR)
+scale() {
+  if [ "$quick" = 1 ]; then
+    local v=$(($1 / 10))
+    echo $((v < $2 ? $2 : v))
+  else
+    echo "$1"
+  fi
+}
+scale_list() {
+  local out="" x
+  IFS=, read -r -a xs <<< "$1"
+  for x in "${xs[@]}"; do out+="${out:+,}$(scale "$x" 10)"; done
+  echo "$out"
+}
+batch_list() {  # 256 for each stage of a list
+  local out="" x
+  IFS=, read -r -a xs <<< "$1"
+  for x in "${xs[@]}"; do out+="${out:+,}256"; done
+  echo "$out"
+}
+
+for n in $ns; do
+  [ -n "${van_steps[$n]:-}" ] || { echo "N = $n has no row in the size table of $0" >&2; exit 2; }
+done
+mkdir -p "$outdir/logs"
+settings="QUICK=$quick"
+if [ -f "$outdir/.campaign" ] && [ "$(cat "$outdir/.campaign")" != "$settings" ]; then
+  echo "$outdir was made with $(cat "$outdir/.campaign"), not $settings: use another OUTDIR" >&2
+  exit 2
+fi
+echo "$settings" > "$outdir/.campaign"
+
+# The plan: one line per step, "method N step file deck overrides..."
+plan=()
+for n in $ns; do
+  common="--model.N=$n --model.beta=0.4406868"
+  smp="--sample.count=$(scale $samples 2000) --sample.p_count=$(scale $p_count 500)"
+  for m in $methods; do
+    f=$outdir/${m}_N$n.h5
+    case $m in
+      wolff)
+        plan+=("$m $n mcmc $f $decks/wolff.ini $common --mcmc.measurements=$(scale "${wolff_meas[$n]}" 2000)")
+        plan+=("$m $n analyze $f") ;;
+      ais)
+        plan+=("$m $n ais $f $decks/ais.ini $common --ais.steps=$(scale "${ais_steps[$n]}" 20) --ais.trajectories=$(scale "${ais_traj[$n]}" 400)")
+        plan+=("$m $n analyze $f") ;;
+      van|mlmc_hb|rigcs)
+        case $m in
+          van) o="--train.steps=$(scale "${van_steps[$n]}" 10)" ;;
+          mlmc_hb) o="--train.steps=$(scale "${mlmc_steps[$n]}" 10)" ;;
+          rigcs) o="--train.stage_steps=$(scale_list "${rigcs_steps[$n]}") --train.stage_batch=$(batch_list "${rigcs_steps[$n]}")" ;;
+        esac
+        plan+=("$m $n train $f $decks/$m.ini $common $o $smp")
+        plan+=("$m $n sample $f $decks/$m.ini $common $o $smp")
+        plan+=("$m $n analyze $f") ;;
+      *) echo "unknown method '$m' (wolff ais van mlmc_hb rigcs)" >&2; exit 2 ;;
+    esac
+  done
+done
+
+declare -A name=([wolff]="Wolff MCMC" [ais]="Cluster-AIS" [van]=VAN [mlmc_hb]=MLMC-HB [rigcs]=RiGCS)
+total=${#plan[@]}
+echo "rigcs comparison campaign: N = $ns, methods: $methods, $RANKS ranks, QUICK=$quick"
+echo "output: $outdir (logs in $outdir/logs), binary: $RIGCS"
+t_start=$SECONDS
+summary=()
+k=0
+for line in "${plan[@]}"; do
+  k=$((k + 1))
+  read -r -a w <<< "$line"
+  m=${w[0]} n=${w[1]} step=${w[2]}
+  log=$outdir/logs/${m}_N${n}.$step.log
+  printf '[%2d/%d] %-12s N=%-3d %-8s ' "$k" "$total" "${name[$m]}" "$n" "$step"
+  t0=$SECONDS
+  set +e
+  if [ "$verbose" = 1 ]; then
+    echo
+    bash "$here/jobs/campaign_step.sh" "${w[@]:2}" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+  else
+    bash "$here/jobs/campaign_step.sh" "${w[@]:2}" > "$log" 2>&1
+    rc=$?
+  fi
+  set -e
+  dt=$((SECONDS - t0))
+  if [ $rc != 0 ]; then
+    echo "FAILED (exit $rc) after ${dt} s; the end of $log:"
+    tail -n 15 "$log" | sed 's/^/    /'
+    echo "fix the cause and run the same command again: complete steps are skipped"
+    exit 1
+  fi
+  if grep -q "skipped" "$log"; then status="skipped (complete)"; else status="done in ${dt} s"; fi
+  echo "$status"
+  summary+=("$(printf '%-12s N=%-3d %-8s %6d s' "${name[$m]}" "$n" "$step" "$dt")")
+done
+echo
+echo "steps took (wall time):"
+printf '  %s\n' "${summary[@]}"
+echo "total: $((SECONDS - t_start)) s"
+
+echo
+echo "==> figures: $here/doc/figures/make_figures --out $outdir/figures $outdir"
+"$here/doc/figures/make_figures" --rigcs "$RIGCS" --out "$outdir/figures" "$outdir"
+if [ "$doc_figures" = 1 ]; then
+  cp "$outdir"/figures/*.png "$outdir/figures/results.md" "$here/doc/figures/"
+  echo "copied the figures and results.md into $here/doc/figures"
+fi
+echo "done: $outdir/figures/results.md"
