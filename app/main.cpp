@@ -5,9 +5,11 @@
 #include <vector>
 
 #include "rigcs/app/command.hpp"
+#include "rigcs/core/allocator.hpp"
 #include "rigcs/parallel/mpi_communicator.hpp"
 
 int main(int argc, char** argv) {
+  rigcs::keep_freed_memory_for_reuse();
   rigcs::MpiEnvironment mpi(&argc, &argv);
   auto comm = rigcs::make_world_communicator();
   const std::vector<std::string> args(argv + 1, argv + argc);

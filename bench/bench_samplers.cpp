@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "rigcs/core/allocator.hpp"
+#include "rigcs/core/blas_threads.hpp"
 #include "rigcs/parallel/communicator.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/rigcs_sampler.hpp"
@@ -189,6 +191,7 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rigcs::keep_freed_memory_for_reuse();  // as the rigcs executable does
   double seconds = 2.0;
   int threads = 1;
   std::int64_t van_batch = 100;
@@ -245,6 +248,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   torch::set_num_threads(threads);
+  rigcs::set_blas_threads(threads);  // as the rigcs executable does (run.threads)
   torch::manual_seed(1);  // weight initialisation
 
   std::printf("torch threads: %d (intra-op), seconds per measurement: %.2f\n",

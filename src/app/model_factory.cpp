@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "rigcs/app/command.hpp"
+#include "rigcs/core/blas_threads.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/io/h5file.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
@@ -55,7 +56,9 @@ void declare_sample_keys(ParamRegistry& r) {
 }
 
 void apply_thread_setting(const Params& p) {
-  torch::set_num_threads(static_cast<int>(p.get_int("run.threads")));
+  const int threads = static_cast<int>(p.get_int("run.threads"));
+  torch::set_num_threads(threads);
+  set_blas_threads(threads);
 }
 
 int TrainingPlan::stage_size(int stage) const { return kind == "rigcs" ? n0 << stage : n; }
