@@ -51,7 +51,7 @@ Command make_ais_command() {
       H5File f = H5File::open_read(path);
       const RunHeader h = read_run_header(f);
       RIGCS_CHECK(h.kind == "ais", path << " is a '" << h.kind << "' run file, not a Cluster-AIS run");
-      RIGCS_CHECK(h.deck == p.to_deck_text(), path << " was written with another deck; --resume needs the same one");
+      check_same_deck(p, h.deck, path, {"run.overwrite", "run.threads", "run.device"});
       RIGCS_CHECK(h.ranks == comm.size(), path << " was written on " << h.ranks << " ranks; resume on as many");
       rounds_done = f.attr_int64("/ais", "rounds_done");
     } else {

@@ -151,6 +151,8 @@ Command make_sample_command() {
         f->set_attr("/samples", "chunk", chunk);
         f->set_attr("/samples", "ranks", static_cast<std::int64_t>(comm.size()));
         f->set_attr("/samples", "seed", static_cast<std::int64_t>(seed));
+        // The root attributes keep the training deck; this is the deck of the sampling.
+        f->set_attr("/samples", "deck", p.to_deck_text());
         f->set_attr("/samples", "status", "running");
         f->set_attr("/samples", "rounds_done", std::int64_t{0});
         f->set_attr("/samples", "meaning",

@@ -99,6 +99,14 @@ Command make_train_command() {
       if (ctx.resume || (interrupted && !ctx.overwrite)) {
         RIGCS_CHECK(h.kind == "train", output << " is a '" << h.kind << "' run file, not a training run");
         check_compatible_deck(p, h.deck, output);
+        const std::string status = f.attr_string("/train", "status");
+        if (status == "complete") {
+          // Nothing to train; rewriting the file would drop its samples and results.
+          if (comm.is_root() && !ctx.json)
+            ctx.out << "training in " << output << " is already complete; nothing to do"
+                    << " (--overwrite trains anew)\n";
+          return 0;
+        }
         resume.stage = static_cast<int>(f.attr_int64("/train", "stage"));
         resume.group = "/weights";
         resume.elapsed = f.attr_double("/train", "elapsed_seconds");
@@ -110,7 +118,9 @@ Command make_train_command() {
         check_output_writable(output, ctx.overwrite);
       }
     } else {
-      RIGCS_CHECK(!ctx.resume, "--resume: there is no run file '" << output << "' to resume");
+      // Requeued batch jobs pass --resume every time, the first time included.
+      if (ctx.resume && comm.is_root() && !ctx.json)
+        ctx.out << "--resume: no run file " << output << " yet; starting a new run\n";
       check_output_writable(output, true);
     }
     echo_parameters(ctx, "train");

@@ -177,3 +177,31 @@ TEST_F(Pipeline, ClusterAisIsUnbiasedAndIndependentOfRankCount) {
   ASSERT_EQ(log_w.size(), 300u);
   for (std::size_t i = 0; i < log_w.size(); ++i) EXPECT_EQ(log_w[i], expect[static_cast<std::size_t>(index[i])]);
 }
+
+TEST_F(Pipeline, ResumeIsSafeOnFreshAndCompleteRuns) {
+  const std::string dir = shared_temp_dir(*cli.comm, "resume_safe");
+  const std::string out = dir + "/m.h5";
+  const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=van", "--van.half_kernel=1", "--van.width=4",
+                                         "--train.steps=2", "--train.batch=8", "--run.output=" + out, "--quiet"};
+  // A requeued batch job passes --resume from its first start on: no file yet starts one.
+  ASSERT_EQ(cli.run(args({"train", "--resume"}, deck)), 0) << cli.err.str();
+  ASSERT_EQ(cli.run(args({"sample", "--sample.count=64", "--sample.chunk=32", "--sample.p_count=0"}, deck)), 0)
+      << cli.err.str();
+  // --resume on a complete training does nothing: the sample set stays.
+  ASSERT_EQ(cli.run(args({"train", "--resume"}, deck)), 0) << cli.err.str();
+  if (cli.comm->is_root()) {
+    H5File f = H5File::open_read(out);
+    EXPECT_EQ(f.dims("/samples/log_q"), H5Dims{64});
+    EXPECT_NE(f.attr_string("/samples", "deck").find("count = 64"), std::string::npos);
+  }
+  cli.comm->barrier();
+  // An AIS run started with --overwrite resumes without it (run.overwrite does not
+  // change the result); a changed setting is refused by name.
+  const std::string ais = dir + "/ais.h5";
+  const std::vector<std::string> ais_deck = {"ais", "--model.N=4", "--ais.steps=5", "--ais.trajectories=8",
+                                             "--ais.chunk=4", "--run.output=" + ais, "--quiet"};
+  ASSERT_EQ(cli.run(args(ais_deck, {"--overwrite"})), 0) << cli.err.str();
+  EXPECT_EQ(cli.run(args(ais_deck, {"--resume"})), 0) << cli.err.str();
+  EXPECT_NE(cli.run(args(ais_deck, {"--resume", "--ais.steps=6"})), 0);
+  EXPECT_NE(cli.err.str().find("ais.steps"), std::string::npos) << cli.err.str();
+}

@@ -114,6 +114,41 @@ TEST(PixelCnn, OutputDependsOnlyOnEarlierSites) {
   }
 }
 
+// The net's logits with every kernel applied in full (no cropping of taps that only
+// see the zero padding), spelled out for depth 3 with one residual block.
+torch::Tensor full_kernel_logits(PixelCnn& net, const torch::Tensor& spins) {
+  auto params = net->named_parameters();
+  const int h = net->options().half_kernel;
+  const int k = 2 * h + 1;
+  auto mask = [&](bool inclusive) {
+    auto m = torch::zeros({k, k});
+    for (int r = 0; r < k; ++r)
+      for (int c = 0; c < k; ++c)
+        if (r < h || (r == h && (c < h || (inclusive && c == h)))) m[r][c] = 1.0;
+    return m;
+  };
+  auto conv = [&](const torch::Tensor& x, const std::string& name, const torch::Tensor& m, int pad) {
+    auto w = params[name + ".weight"];
+    return torch::conv2d(x, m.defined() ? w * m : w, params[name + ".bias"], 1, pad);
+  };
+  auto prelu = [&](const torch::Tensor& x, int i) { return torch::prelu(x, params["prelu." + std::to_string(i) + ".weight"]); };
+  auto x = conv(spins.unsqueeze(1), "masked.0", mask(false), h);
+  x = x + conv(prelu(conv(x, "res.0", {}, 0), 0), "masked.1", mask(true), h);
+  x = conv(prelu(x, 1), "masked.2", mask(true), h);
+  return conv(prelu(x, 2), "out", {}, 0).squeeze(1);
+}
+
+TEST(PixelCnn, CroppedKernelsAreExact) {
+  // On lattices smaller than the kernel the net crops the taps that only see padding.
+  torch::manual_seed(13);
+  PixelCnn net(PixelCnnOptions{3, 8, 6, 1e-7, true, false});
+  torch::NoGradGuard no_grad;
+  for (int n : {1, 2, 3, 5, 8, 14}) {
+    auto s = torch::randint(0, 2, {4, n, n}).to(torch::kFloat32) * 2 - 1;
+    EXPECT_LT((net->logits(s) - full_kernel_logits(net, s)).abs().max().item<double>(), 1e-5) << "n=" << n;
+  }
+}
+
 TEST(PixelCnn, ZTwoSymmetric) {
   torch::manual_seed(7);
   PixelCnn net(small(3, 8, 2, true));
