@@ -50,15 +50,15 @@ decks=$here/input/campaign
 # and 0.9 s at N = 16). Samples: 20000 from every generative model, 5000 Wolff
 # configurations for EMDM (decks).
 #   N  | Wolff meas./rank | AIS betas x traj. | VAN steps | MLMC-HB fit steps | RiGCS steps per stage (batch 256)
-#   4  | 50000            | 200 x 4000        | 300       | 200               | 150,250
-#   8  | 50000            | 500 x 4000        | 500       | 200               | 150,150,300
-#   16 | 50000            | 1000 x 4000       | 500       | 300               | 150,150,200,300
+#   4  | 50000            | 200 x 4000        | 300       | 200               | 150,300
+#   8  | 50000            | 500 x 4000        | 500       | 200               | 150,150,400
+#   16 | 50000            | 1000 x 4000       | 500       | 300               | 150,150,300,800
 declare -A wolff_meas=([4]=50000 [8]=50000 [16]=50000)
 declare -A ais_steps=([4]=200 [8]=500 [16]=1000)
 declare -A ais_traj=([4]=4000 [8]=4000 [16]=4000)
 declare -A van_steps=([4]=300 [8]=500 [16]=500)
 declare -A mlmc_steps=([4]=200 [8]=200 [16]=300)
-declare -A rigcs_steps=([4]=150,250 [8]=150,150,300 [16]=150,150,200,300)
+declare -A rigcs_steps=([4]=150,300 [8]=150,150,400 [16]=150,150,300,800)
 samples=20000 p_count=5000
 # ---------------------------------------------------------------------------------------
 

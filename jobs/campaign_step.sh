@@ -84,25 +84,15 @@ case $step in
     echo "$args" > "$file.args"
     run "${launch[@]}" "$rigcs" mcmc "$@" --run.output="$file"
     ;;
-  ais)
+  ais|train)
     resume=()
     if [ -f "$file" ]; then
-      s=$(state "$file" ais)
+      s=$(state "$file" "$step")
       if [ "$s" = complete ]; then say "complete, skipped"; exit 0; fi
       say "status '$s': continuing it"; resume=(--resume)
     fi
     echo "$args" > "$file.args"
-    run "${launch[@]}" "$rigcs" ais "$@" --run.output="$file" "${resume[@]}"
-    ;;
-  train)
-    resume=()
-    if [ -f "$file" ]; then
-      s=$(state "$file" train)
-      if [ "$s" = complete ]; then say "complete, skipped"; exit 0; fi
-      say "status '$s': continuing it"; resume=(--resume)
-    fi
-    echo "$args" > "$file.args"
-    run "${launch[@]}" "$rigcs" train "$@" --run.output="$file" "${resume[@]}"
+    run "${launch[@]}" "$rigcs" "$step" "$@" --run.output="$file" "${resume[@]}"
     ;;
   sample)
     [ -f "$file" ] || { say "no such run file: train first"; exit 2; }
