@@ -1,14 +1,15 @@
-# The git hash is compiled in so that every output file names the exact source.
-find_package(Git QUIET)
-set(RIGCS_GIT_HASH "unknown")
-if(GIT_FOUND AND EXISTS ${PROJECT_SOURCE_DIR}/.git)
-  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty --abbrev=12
-                  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-                  OUTPUT_VARIABLE RIGCS_GIT_HASH OUTPUT_STRIP_TRAILING_WHITESPACE
-                  ERROR_QUIET)
-  if(NOT RIGCS_GIT_HASH)
-    set(RIGCS_GIT_HASH "unknown")
-  endif()
-endif()
-configure_file(${PROJECT_SOURCE_DIR}/cmake/build_info.cpp.in
-               ${PROJECT_BINARY_DIR}/generated/build_info.cpp @ONLY)
+# The git hash is compiled in so that every output file names the exact source. It is
+# read at every build, not only at configure time (a stale hash would name the wrong
+# source); the generated file changes, and one small file recompiles, only when the
+# hash does.
+set(RIGCS_BUILD_INFO_CPP ${PROJECT_BINARY_DIR}/generated/build_info.cpp)
+set(_rigcs_build_info_args
+    -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DOUTPUT=${RIGCS_BUILD_INFO_CPP}
+    -DPROJECT_VERSION=${PROJECT_VERSION}
+    -P ${PROJECT_SOURCE_DIR}/cmake/RigcsWriteBuildInfo.cmake)
+# Once now, so that the file exists for the first build.
+execute_process(COMMAND ${CMAKE_COMMAND} ${_rigcs_build_info_args})
+add_custom_target(rigcs_build_info
+                  COMMAND ${CMAKE_COMMAND} ${_rigcs_build_info_args}
+                  BYPRODUCTS ${RIGCS_BUILD_INFO_CPP}
+                  COMMENT "rigcs: git hash for build_info.cpp")
