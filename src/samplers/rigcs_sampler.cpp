@@ -21,6 +21,14 @@ torch::Tensor sublattice(const torch::Tensor& x, int stride) {
   return x.slice(1, 0, n, stride).slice(2, 0, n, stride).contiguous().reshape({x.size(0), -1});
 }
 
+// A block's fine lattice (B, m, m) at its start: the coarse spins (B, m/2, m/2) on the
+// (even, even) sites, zeros on the sites still to draw.
+torch::Tensor embed_coarse(const torch::Tensor& coarse, int m) {
+  auto fine = torch::zeros({coarse.size(0), m, m}, coarse.options());
+  fine.slice(1, 0, m, 2).slice(2, 0, m, 2).copy_(coarse);
+  return fine;
+}
+
 torch::Tensor plus_minus(const torch::Tensor& u, const torch::Tensor& p_plus) {
   return torch::where(u < p_plus, torch::ones_like(u), -torch::ones_like(u));
 }
@@ -278,8 +286,7 @@ SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
   for (auto& lv : impl_->levels) {
     const int m = lv.fine_size;
     if (lv.sublevel == SubLevel::A) {
-      fine = torch::zeros({batch, m, m}, state.options());
-      fine.slice(1, 0, m, 2).slice(2, 0, m, 2).copy_(state);
+      fine = embed_coarse(state, m);
       flat = fine.view({batch, m * m});
     }
     const auto p = lv.sites.size(0);
@@ -322,8 +329,7 @@ SampleBatch RigcsSampler::sample_reference(std::int64_t batch, torch::Generator&
   for (auto& lv : impl_->levels) {
     const int m = lv.fine_size;
     if (lv.sublevel == SubLevel::A) {
-      fine = torch::zeros({batch, m, m}, state.options());
-      fine.slice(1, 0, m, 2).slice(2, 0, m, 2).copy_(state);
+      fine = embed_coarse(state, m);
       flat = fine.view({batch, m * m});
     }
     const auto p = lv.sites.size(0);
