@@ -26,14 +26,15 @@ std::vector<std::int32_t> sweep_order(const SquareLattice& lattice) {
   return order;
 }
 
+LocalSweepTables::LocalSweepTables(const IsingModel& model)
+    : volume(model.volume()),
+      j(model.coupling()),
+      order(sweep_order(model.lattice())),
+      nbr(neighbour_table(model.lattice())) {}
+
 // ---------------------------------------------------------------- Metropolis
 
-MetropolisUpdate::MetropolisUpdate(const IsingModel& model)
-    : volume_(model.volume()),
-      beta_(model.beta()),
-      j_(model.coupling()),
-      order_(sweep_order(model.lattice())),
-      nbr_(neighbour_table(model.lattice())) {
+MetropolisUpdate::MetropolisUpdate(const IsingModel& model) : sweep_(model), beta_(model.beta()) {
   set_beta(model.beta());
 }
 
@@ -41,23 +42,23 @@ void MetropolisUpdate::set_beta(double beta) {
   check_beta(beta);
   beta_ = beta;
   for (int k = 0; k < 5; ++k) {
-    const double delta_e = 2.0 * j_ * (2 * k - 4);  // 2 J s h with s h = 2k - 4
+    const double delta_e = 2.0 * sweep_.j * (2 * k - 4);  // 2 J s h with s h = 2k - 4
     always_[k] = delta_e <= 0;
     accept_[k] = always_[k] ? Rng::max() : Rng::threshold(std::exp(-beta * delta_e));
   }
 }
 
 std::int64_t MetropolisUpdate::update(SpinConfig& s, Rng& rng) const {
-  check_config(s, volume_);
+  check_config(s, sweep_.volume);
   // Local copies: stores through int8_t* may alias anything, which would otherwise
   // force the generator state and tables through memory on every site.
   Rng r = rng;
   Spin* spin = s.data();
-  const std::int32_t* nbr = nbr_.data();
+  const std::int32_t* nbr = sweep_.nbr.data();
   const auto accept = accept_;
   const auto always = always_;
   std::int64_t accepted = 0;
-  for (const std::int32_t v : order_) {
+  for (const std::int32_t v : sweep_.order) {
     const std::int32_t* nb = nbr + 4 * static_cast<std::size_t>(v);
     const int sh = spin[v] * (spin[nb[0]] + spin[nb[1]] + spin[nb[2]] + spin[nb[3]]);
     const int k = (sh + 4) >> 1;
@@ -72,12 +73,7 @@ std::int64_t MetropolisUpdate::update(SpinConfig& s, Rng& rng) const {
 
 // ---------------------------------------------------------------- heat bath
 
-HeatBathUpdate::HeatBathUpdate(const IsingModel& model)
-    : volume_(model.volume()),
-      beta_(model.beta()),
-      j_(model.coupling()),
-      order_(sweep_order(model.lattice())),
-      nbr_(neighbour_table(model.lattice())) {
+HeatBathUpdate::HeatBathUpdate(const IsingModel& model) : sweep_(model), beta_(model.beta()) {
   set_beta(model.beta());
 }
 
@@ -86,17 +82,17 @@ void HeatBathUpdate::set_beta(double beta) {
   beta_ = beta;
   for (int k = 0; k < 5; ++k) {
     const int h = 2 * k - 4;
-    up_[k] = Rng::threshold(1.0 / (1.0 + std::exp(-2.0 * beta * j_ * h)));
+    up_[k] = Rng::threshold(1.0 / (1.0 + std::exp(-2.0 * beta * sweep_.j * h)));
   }
 }
 
 void HeatBathUpdate::update(SpinConfig& s, Rng& rng) const {
-  check_config(s, volume_);
+  check_config(s, sweep_.volume);
   Rng r = rng;
   Spin* spin = s.data();
-  const std::int32_t* nbr = nbr_.data();
+  const std::int32_t* nbr = sweep_.nbr.data();
   const auto up = up_;
-  for (const std::int32_t v : order_) {
+  for (const std::int32_t v : sweep_.order) {
     const std::int32_t* nb = nbr + 4 * static_cast<std::size_t>(v);
     const int h = spin[nb[0]] + spin[nb[1]] + spin[nb[2]] + spin[nb[3]];
     spin[v] = r() < up[(h + 4) >> 1] ? Spin{1} : Spin{-1};

@@ -20,6 +20,15 @@ namespace rigcs {
 // row-major for odd N.
 std::vector<std::int32_t> sweep_order(const SquareLattice& lattice);
 
+// What a sweep of single-site updates needs of the model; shared by both updates.
+struct LocalSweepTables {
+  explicit LocalSweepTables(const IsingModel& model);
+  int volume;
+  double j;
+  std::vector<std::int32_t> order;  // sweep_order
+  std::vector<std::int32_t> nbr;    // 4 neighbours per site
+};
+
 class MetropolisUpdate {
  public:
   explicit MetropolisUpdate(const IsingModel& model);
@@ -31,11 +40,8 @@ class MetropolisUpdate {
   std::int64_t update(SpinConfig& s, Rng& rng) const;
 
  private:
-  int volume_;
+  LocalSweepTables sweep_;
   double beta_;
-  double j_;
-  std::vector<std::int32_t> order_;
-  std::vector<std::int32_t> nbr_;
   // Acceptance min(1, exp(-beta dE)) with dE = 2 J s h, indexed by (s h + 4) / 2, as a
   // threshold on a raw 64-bit draw; always_[k] marks dE <= 0 (accepted without a draw).
   std::array<std::uint64_t, 5> accept_{};
@@ -53,11 +59,8 @@ class HeatBathUpdate {
   void update(SpinConfig& s, Rng& rng) const;
 
  private:
-  int volume_;
+  LocalSweepTables sweep_;
   double beta_;
-  double j_;
-  std::vector<std::int32_t> order_;
-  std::vector<std::int32_t> nbr_;
   // P(s = +1) indexed by (h + 4) / 2, as a threshold on a raw 64-bit draw.
   std::array<std::uint64_t, 5> up_{};
 };
