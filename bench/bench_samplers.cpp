@@ -8,7 +8,9 @@
 //     by default (--van-sizes 8,16,32: N = 16 takes minutes, N = 32 tens of minutes):
 //     sampling and training step;
 //   - RiGCS (N0 = 2 with the same PixelCNN as coarse model, nets 16 channels, kernels
-//     5, 5) at N = 16, 32, 64 (and 128): sampling, and training step up to N = 64;
+//     5, 5) at N = 16, 32, 64 (and 128): sampling, and the training step; then the
+//     ratio of a training step to drawing the same 100 samples (both measured here),
+//     and a profile of the step's parts (--profile);
 //   - MLMC-HB at N = 16, 32, 64: sampling.
 // Sampling: one warm-up call (unless --no-warmup), then calls of `batch` samples until `seconds` of wall
 // time have passed (at least one); samples per wall second and per CPU second of the
@@ -33,6 +35,7 @@
 #include "rigcs/core/allocator.hpp"
 #include "rigcs/core/blas_threads.hpp"
 #include "rigcs/parallel/communicator.hpp"
+#include "rigcs/physics/ising_torch.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/rigcs_sampler.hpp"
 #include "rigcs/samplers/van.hpp"
@@ -123,11 +126,11 @@ struct StepTime {
   double max_s = 0;
 };
 
-StepTime time_training(rigcs::GenerativeSampler& model, double seconds) {
+StepTime time_training(rigcs::GenerativeSampler& model, double seconds, std::int64_t batch = 100) {
   rigcs::SerialCommunicator comm;
   rigcs::ReverseKlOptions opt;
   opt.beta = 0.44;
-  opt.batch = 100;
+  opt.batch = batch;
   opt.seed = 7;
   rigcs::ReverseKlTrainer trainer(model, opt, comm);
   if (g_warmup) trainer.step();  // warm-up
@@ -153,9 +156,58 @@ void print_sampling(const char* kind, int n, const SampleRate& r) {
   std::fflush(stdout);
 }
 
-void print_training(const char* kind, int n, const StepTime& r) {
-  std::printf("%-8s N=%-4d train   batch   100  steps %4d  median %.4f s/step  (min %.4f, max %.4f)\n",
-              kind, n, r.steps, r.median_s, r.min_s, r.max_s);
+void print_training(const char* kind, int n, const StepTime& r, std::int64_t batch = 100) {
+  std::printf("%-8s N=%-4d train   batch %5lld  steps %4d  median %.4f s/step  (min %.4f, max %.4f)\n",
+              kind, n, static_cast<long long>(batch), r.steps, r.median_s, r.min_s, r.max_s);
+  std::fflush(stdout);
+}
+
+// Median wall seconds of f() over calls until `seconds` have passed (one warm-up call).
+template <class F>
+double median_seconds(F&& f, double seconds) {
+  if (g_warmup) f();
+  std::vector<double> t;
+  const auto t0 = clock_type::now();
+  do {
+    const auto t1 = clock_type::now();
+    f();
+    t.push_back(since(t1));
+  } while (since(t0) < seconds);
+  return median(t);
+}
+
+// The parts of a RiGCS training step at batch b, each timed alone as the trainer runs
+// it: drawing without gradients; drawing with the gradient sweep (sample_with_grad,
+// which includes the coarse PixelCNN's log q with its graph); the energy; the
+// backward pass of the loss (the coarse PixelCNN's backward and the attached
+// per-sample gradients); Adam; the whole step.
+void profile_step(rigcs::RigcsSampler& model, std::int64_t b, double seconds) {
+  torch::Generator gen = at::detail::createCPUGenerator(5);
+  auto params = model.parameters();
+  torch::optim::Adam adam(params, torch::optim::AdamOptions(1e-3));
+  const double t_sample = median_seconds([&] { torch::NoGradGuard g; model.sample(b, gen); }, seconds);
+  const double t_fused = median_seconds([&] { model.sample_with_grad(b, gen); }, seconds);
+  auto drawn = model.sample_with_grad(b, gen);
+  const double t_energy =
+      median_seconds([&] { rigcs::ising_energy(drawn.spins.to(torch::kFloat64), 1.0).sum().item<double>(); }, seconds);
+  const double t_coarse = median_seconds(
+      [&] {
+        const int s0 = model.partition().coarsest_stride();
+        auto c = drawn.spins.slice(1, 0, model.lattice_size(), s0).slice(2, 0, model.lattice_size(), s0).contiguous();
+        model.coarse().log_prob(c).sum().backward();
+      },
+      seconds);
+  const double t_backward = median_seconds(
+      [&] {
+        auto d = model.sample_with_grad(b, gen);
+        d.log_q.sum().backward();
+      },
+      seconds) - t_fused;
+  const double t_adam = median_seconds([&] { adam.step(); }, seconds);
+  std::printf("rigcs    N=%-4d profile batch %5lld  sample %.4f s | sample_with_grad %.4f s | backward %.4f s"
+              " (coarse PixelCNN log q + backward alone %.4f s) | energy %.4f s | Adam %.4f s\n",
+              model.lattice_size(), static_cast<long long>(b), t_sample, t_fused, t_backward, t_coarse, t_energy,
+              t_adam);
   std::fflush(stdout);
 }
 
@@ -176,6 +228,7 @@ void usage() {
                "usage: bench_samplers [--seconds S] [--threads T] [--van-batch B]\n"
                "                      [--rigcs-batch B] [--van-sizes 8,16] [--rigcs-sizes 16,32,64]\n"
                "                      [--no-128] [--no-hb] [--no-train] [--no-warmup]\n"
+               "                      [--gradient-path incremental|patches] [--profile]\n"
                "  --seconds S      wall seconds per measurement (default 2)\n"
                "  --threads T      torch intra-op threads (default 1)\n"
                "  --van-batch B    VAN sampling batch (default 100)\n"
@@ -185,7 +238,10 @@ void usage() {
                "  --rigcs-sizes L  RiGCS sizes 2*2^B, comma separated (default 16,32,64)\n"
                "  --no-hb          skip MLMC-HB\n"
                "  --no-train       skip the training-step measurements\n"
-               "  --no-warmup      no untimed call before each measurement (for slow cases)\n");
+               "  --no-warmup      no untimed call before each measurement (for slow cases)\n"
+               "  --gradient-path P  RiGCS training gradient: incremental (default on the CPU) or\n"
+               "                   patches (autograd through the batched window pass, the reference)\n"
+               "  --profile        time the parts of a RiGCS training step at batch 100\n");
 }
 
 }  // namespace
@@ -201,6 +257,8 @@ int main(int argc, char** argv) {
   bool with_hb = true;
   std::vector<int> van_sizes = {8};  // 16 and 32 take minutes (see doc/benchmarks.md)
   std::vector<int> rigcs_sizes = {16, 32, 64};
+  rigcs::GradientPath gradient_path = rigcs::GradientPath::Automatic;
+  bool profile = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -230,6 +288,15 @@ int main(int argc, char** argv) {
         if (v > 0) rigcs_sizes.push_back(static_cast<int>(v));
         p = *end == ',' ? end + 1 : end;
       }
+    } else if (a == "--gradient-path" && has_value) {
+      const std::string v = argv[++i];
+      if (v != "incremental" && v != "patches") {
+        usage();
+        return 1;
+      }
+      gradient_path = v == "patches" ? rigcs::GradientPath::Patches : rigcs::GradientPath::Incremental;
+    } else if (a == "--profile") {
+      profile = true;
     } else if (a == "--no-warmup") {
       g_warmup = false;
     } else if (a == "--no-hb") {
@@ -265,9 +332,12 @@ int main(int argc, char** argv) {
     if (train) print_training("van", n, time_training(van, seconds));
   }
 
-  // (b) RiGCS: N = 2 * 2^B
-  double per_sample_64 = 0;
-  for (int rn : rigcs_sizes) {
+  // (b) RiGCS: N = 2 * 2^B. Sampling at the sampling batch, then the training step at
+  // batch 100 and drawing the same 100 samples, in this process one after the other.
+  std::vector<int> sizes = rigcs_sizes;
+  if (with_128 && std::find(sizes.begin(), sizes.end(), 128) == sizes.end()) sizes.push_back(128);
+  std::vector<std::string> ratios;
+  for (int rn : sizes) {
     int blocks = 0;
     while ((2 << blocks) < rn) ++blocks;
     if ((2 << blocks) != rn) {
@@ -275,26 +345,27 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto model = make_rigcs(blocks);
+    model->set_gradient_path(gradient_path);
     const int n = model->lattice_size();
-    const auto r = time_sampling(*model, rigcs_batch, seconds, 13);
-    print_sampling("rigcs", n, r);
-    if (n == 64) per_sample_64 = 1.0 / r.wall_per_s;
-    if (train && n <= 64) print_training("rigcs", n, time_training(*model, seconds));
+    // N = 128: fewer samples per call, so that one call stays near a second.
+    const std::int64_t batch = n >= 128 ? std::max<std::int64_t>(1, rigcs_batch / 10) : rigcs_batch;
+    print_sampling("rigcs", n, time_sampling(*model, batch, seconds, 13));
+    if (!train) continue;
+    const auto draw100 = time_sampling(*model, 100, seconds, 14);
+    const auto step = time_training(*model, seconds);
+    print_training("rigcs", n, step);
+    const double ratio = step.median_s / draw100.median_call_s;
+    char line[256];
+    std::snprintf(line, sizeof line, "| %d | %.4f s | %.4f s | %.2f |", n, step.median_s, draw100.median_call_s, ratio);
+    ratios.push_back(line);
+    if (profile) profile_step(*model, 100, seconds);
   }
-  if (with_128 && per_sample_64 > 0) {
-    // Keep N = 128 to about 30 s: warm-up plus one call, estimated from N = 64 with a
-    // factor 6 (4x the sites, plus longer dependency chains per level).
-    const double est_per_sample = 6.0 * per_sample_64;
-    std::int64_t b = rigcs_batch;
-    while (b > 10 && 2.0 * est_per_sample * static_cast<double>(b) > 30.0) b /= 2;
-    if (2.0 * est_per_sample * static_cast<double>(b) > 30.0) {
-      std::printf("rigcs    N=128  skipped: estimated %.1f s for two batches of %lld\n",
-                  2.0 * est_per_sample * static_cast<double>(b), static_cast<long long>(b));
-    } else {
-      auto model = make_rigcs(6);
-      print_sampling("rigcs", model->lattice_size(),
-                     time_sampling(*model, b, std::min(seconds, 1e-9), 13));
-    }
+  if (!ratios.empty()) {
+    std::printf("\nRiGCS training step / drawing the same batch (100), gradient path %s, %d thread(s):\n"
+                "| N | training step | drawing 100 samples | ratio |\n| --- | --- | --- | --- |\n",
+                gradient_path == rigcs::GradientPath::Patches ? "patches" : "incremental", threads);
+    for (const auto& l : ratios) std::printf("%s\n", l.c_str());
+    std::fflush(stdout);
   }
 
   // (c) MLMC-HB

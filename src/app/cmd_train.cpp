@@ -150,6 +150,8 @@ Command make_train_command() {
       opt.j = p.get_real("model.J");
       opt.batch = plan.batch[static_cast<std::size_t>(stage)];
       opt.lr = plan.lr[static_cast<std::size_t>(stage)];
+      opt.decay_steps = plan.steps[static_cast<std::size_t>(stage)];
+      opt.lr_end_factor = p.get_real("train.lr_end");
       opt.seed = static_cast<std::uint64_t>(p.get_int("run.seed")) + 7919ULL * static_cast<std::uint64_t>(stage);
       ReverseKlTrainer trainer(*model, opt, comm);
       if (!resume.group.empty() && stage == resume.stage) {

@@ -39,6 +39,8 @@ void declare_train_keys(ParamRegistry& r) {
       .add_int_list("train.stage_batch", "", 1, 100000000,
                     "rigcs: batch per stage; empty: train.batch each. Published: 10000,10000,10000,5024,512,96,16")
       .add_real_list("train.stage_lr", "", 0, 10, "rigcs: Adam learning rate per stage; empty: train.lr each", true)
+      .add_real("train.lr_end", 1.0, 1e-6, 1,
+                "learning rate at the end of each stage as a fraction of its start, reached by cosine decay; 1: constant")
       .add_int("train.checkpoint_every", 100, 1, 100000000, "steps between checkpoints (and at the end of every stage)")
       .add_int("train.job_steps", 0, 0, 100000000,
                "stop cleanly after this many steps in this job (checkpointed; the next run resumes); 0: no limit")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 #include <ATen/Parallel.h>
@@ -66,16 +67,24 @@ std::string incremental_kernel_isa() {
   return "generic";
 }
 
-void draw_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
-                            const double* uniforms, double* log_q, const ConditionalLevelWeights& w) {
+void run_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
+                           const double* uniforms, const float* given, double* log_q, float* score,
+                           const ConditionalLevelWeights& w) {
+  if ((uniforms == nullptr) == (given == nullptr))
+    throw std::invalid_argument("run_level_incremental: exactly one of uniforms and given");
   const auto win1 = window_table(m, w.kernel1);
   const auto win2 = w.kernel2 == w.kernel1 ? win1 : window_table(m, w.kernel2);
   if (incremental_kernel_isa() == "avx2+fma") {
 #ifdef RIGCS_AVX2_KERNEL
-    return avx2::draw(state, batch, m, sites, p, uniforms, log_q, w, win1.data(), win2.data());
+    return avx2::dispatch(state, batch, m, sites, p, uniforms, given, log_q, score, w, win1.data(), win2.data());
 #endif
   }
-  generic::draw(state, batch, m, sites, p, uniforms, log_q, w, win1.data(), win2.data());
+  generic::dispatch(state, batch, m, sites, p, uniforms, given, log_q, score, w, win1.data(), win2.data());
+}
+
+void draw_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
+                            const double* uniforms, double* log_q, const ConditionalLevelWeights& w) {
+  run_level_incremental(state, batch, m, sites, p, uniforms, nullptr, log_q, nullptr, w);
 }
 
 }  // namespace rigcs::detail

@@ -8,6 +8,7 @@
 // O(P m^2 ...), with exactly the conditionals of the whole-lattice net.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,5 +40,23 @@ std::string incremental_kernel_isa();
 
 void draw_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
                             const double* uniforms, double* log_q, const ConditionalLevelWeights& w);
+
+// Per-sample gradient ("score") of a level's log q with respect to its net, laid out
+// as [w1 (k1^2, C) | b1 (C) | w2 (k2^2, C) | b2]: the kernel layouts above.
+inline std::size_t score_size(const ConditionalLevelWeights& w) {
+  return static_cast<std::size_t>(w.kernel1 * w.kernel1 + 1 + w.kernel2 * w.kernel2) * w.channels + 1;
+}
+
+// The general form of draw_level_incremental:
+//   - uniforms != nullptr: draw the sites as draw_level_incremental does;
+//     given != nullptr instead: take sample b's spin at site v from given[b * m^2 + v]
+//     (log q of given spins); `state` then holds only the spins known before the level;
+//   - score != nullptr: also write d log q_level(b) / d(weights) into
+//     score[b * score_size(w) ...], computed in the same sweep (reverse-mode through
+//     the incremental recurrence), equal to autograd through the whole-lattice net.
+// `state` ends as the lattice after the level in every mode.
+void run_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
+                           const double* uniforms, const float* given, double* log_q, float* score,
+                           const ConditionalLevelWeights& w);
 
 }  // namespace rigcs::detail

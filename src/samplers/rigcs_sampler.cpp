@@ -67,6 +67,7 @@ struct LevelTables {
 struct RigcsSampler::Impl {
   int window = 0;
   SamplingPath path = SamplingPath::Automatic;
+  GradientPath gradient_path = GradientPath::Automatic;
   std::vector<LevelTables> levels;  // block 0 a, block 0 b, block 1 a, ...
 
   LevelTables& level(int block, SubLevel s) {
@@ -213,18 +214,26 @@ torch::Tensor RigcsSampler::log_prob(const torch::Tensor& spins) {
   const int n = partition_.size();
   RIGCS_CHECK(spins.dim() == 3 && spins.size(1) == n && spins.size(2) == n,
               "RiGCS log_prob expects spins (B, " << n << ", " << n << "), got " << spins.sizes());
+  return uses_incremental_gradient() ? log_prob_incremental(spins) : log_prob_patches(spins);
+}
+
+torch::Tensor RigcsSampler::log_prob_patches(const torch::Tensor& spins) {
+  const int n = partition_.size();
   const auto batch = spins.size(0);
   // Without gradients, bound the memory of the window batches by chunking the samples.
   const std::int64_t max_sites = static_cast<std::int64_t>(partition_.block(partition_.blocks() - 1).level_b_sites.size());
   const std::int64_t chunk = std::max<std::int64_t>(1, (std::int64_t{1} << 17) / max_sites);
   if (!torch::GradMode::is_enabled() && batch > chunk) {
     std::vector<torch::Tensor> parts;
-    for (std::int64_t b = 0; b < batch; b += chunk) parts.push_back(log_prob(spins.slice(0, b, std::min(batch, b + chunk))));
+    for (std::int64_t b = 0; b < batch; b += chunk)
+      parts.push_back(log_prob_patches(spins.slice(0, b, std::min(batch, b + chunk))));
     return torch::cat(parts);
   }
-  auto x = spins.to(torch::kFloat);
+  // The nets' dtype (float; float64 where a test converts the nets for a reference).
+  auto x = spins.to(impl_->levels.front().net->conv1->weight.scalar_type());
   const int s0 = partition_.coarsest_stride();
-  auto log_q = coarse_->log_prob(x.slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous()).to(torch::kDouble);
+  auto log_q = coarse_->log_prob(spins.to(torch::kFloat).slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous())
+                   .to(torch::kDouble);
   for (auto& lv : impl_->levels) {
     auto flat = sublattice(x, partition_.stride(lv.block));
     log_q = log_q + level_log_prob(lv, flat, impl_->window, options_.beta * options_.j);
@@ -272,7 +281,102 @@ bool RigcsSampler::uses_incremental_path() const {
   return fits && cpu;
 }
 
+bool RigcsSampler::uses_incremental_gradient() const {
+  if (impl_->gradient_path == GradientPath::Patches) return false;
+  const bool cpu = impl_->levels.front().net->conv1->weight.is_cpu();
+  const bool fits = options_.channels <= detail::kMaxIncrementalChannels;
+  if (impl_->gradient_path == GradientPath::Incremental) {
+    RIGCS_CHECK(fits, "the incremental RiGCS gradient supports up to " << detail::kMaxIncrementalChannels
+                                                                       << " channels, the model has "
+                                                                       << options_.channels);
+    RIGCS_CHECK(cpu, "the incremental RiGCS gradient runs on the CPU; the model is on another device");
+  }
+  return fits && cpu;
+}
+
+void RigcsSampler::set_gradient_path(GradientPath path) { impl_->gradient_path = path; }
+
+namespace {
+
+// Per-sample gradients of one level's log q, from the incremental kernel.
+struct LevelScore {
+  ConditionalCnn net{nullptr};
+  torch::Tensor score;  // (B, score_size) float, kernel layout
+};
+
+bool wants_gradient(std::vector<std::pair<std::string, torch::Tensor>> params) {
+  if (!torch::GradMode::is_enabled()) return false;
+  for (auto& p : params)
+    if (p.second.requires_grad()) return true;
+  return false;
+}
+
+// log q (B, float64, no graph) with the per-sample gradients attached: for every
+// parameter p with score S (B, |p|), adds S (p - p.detach()). That adds exactly 0 to
+// the value and makes d log q_b / dp = S_b, so autograd (the trainer's loss) sees
+// the same log q and gradient as through the nets themselves.
+torch::Tensor attach_scores(torch::Tensor log_q, const std::vector<LevelScore>& scores) {
+  for (const auto& ls : scores) {
+    const auto& o = ls.net->options();
+    const std::int64_t c = o.channels, t1 = o.kernel1 * o.kernel1, t2 = o.kernel2 * o.kernel2;
+    auto s = ls.score.to(torch::kDouble);
+    // The parameters' displacements in the kernel layouts [tap][channel].
+    auto dir = [](const torch::Tensor& p) { return (p - p.detach()).to(torch::kDouble); };
+    auto d_w1 = dir(ls.net->conv1->weight).reshape({c, t1}).t().reshape({-1});
+    auto d_b1 = dir(ls.net->conv1->bias);
+    auto d_w2 = dir(ls.net->conv2->weight).reshape({c, t2}).t().reshape({-1});
+    auto d_b2 = dir(ls.net->conv2->bias);
+    log_q = log_q + s.narrow(1, 0, t1 * c).matmul(d_w1) + s.narrow(1, t1 * c, c).matmul(d_b1) +
+            s.narrow(1, t1 * c + c, t2 * c).matmul(d_w2) + s.narrow(1, (t1 + 1 + t2) * c, 1).matmul(d_b2);
+  }
+  return log_q;
+}
+
+}  // namespace
+
+torch::Tensor RigcsSampler::log_prob_incremental(const torch::Tensor& spins) {
+  const int n = partition_.size();
+  const auto batch = spins.size(0);
+  const bool grad = wants_gradient(named_parameters());
+  auto x = spins.to(torch::kFloat).contiguous();
+  const int s0 = partition_.coarsest_stride();
+  auto coarse_lq = coarse_->log_prob(x.slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous()).to(torch::kDouble);
+  torch::Tensor log_q = torch::zeros({batch}, torch::kDouble);
+  std::vector<LevelScore> scores;
+  torch::NoGradGuard no_grad;
+  for (auto& lv : impl_->levels) {
+    auto flat = sublattice(x, partition_.stride(lv.block));
+    if (lv.heat_bath) {
+      log_q = log_q + level_log_prob(lv, flat, impl_->window, options_.beta * options_.j);
+      continue;
+    }
+    const int m = lv.fine_size;
+    auto state = (flat * lv.known).contiguous();
+    auto w = incremental_weights(lv.net);
+    LevelScore ls;
+    if (grad) {
+      ls.net = lv.net;
+      ls.score = torch::empty({batch, static_cast<std::int64_t>(detail::score_size(w))}, torch::kFloat);
+    }
+    detail::run_level_incremental(state.data_ptr<float>(), batch, m, lv.host_sites.data(),
+                                  static_cast<int>(lv.host_sites.size()), nullptr, flat.data_ptr<float>(),
+                                  log_q.data_ptr<double>(), grad ? ls.score.data_ptr<float>() : nullptr, w);
+    if (grad) scores.push_back(std::move(ls));
+  }
+  torch::AutoGradMode enable(grad);
+  return coarse_lq + attach_scores(log_q, scores);
+}
+
 SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
+  return sample_impl(batch, gen, false);
+}
+
+SampleBatch RigcsSampler::sample_with_grad(std::int64_t batch, torch::Generator& gen) {
+  if (!uses_incremental_path() || !uses_incremental_gradient()) return GenerativeSampler::sample_with_grad(batch, gen);
+  return sample_impl(batch, gen, wants_gradient(named_parameters()));
+}
+
+SampleBatch RigcsSampler::sample_impl(std::int64_t batch, torch::Generator& gen, bool with_grad) {
   RIGCS_CHECK(batch >= 1, "batch size must be >= 1, got " << batch);
   torch::NoGradGuard no_grad;
   const int w = impl_->window;
@@ -282,6 +386,7 @@ SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
   auto state = coarse.spins.to(torch::kFloat);
   auto log_q = coarse.log_q.to(torch::kDouble).contiguous();
   auto dopt = torch::TensorOptions().dtype(torch::kDouble).device(state.device());
+  std::vector<LevelScore> scores;
   torch::Tensor fine, flat;
   for (auto& lv : impl_->levels) {
     const int m = lv.fine_size;
@@ -299,9 +404,16 @@ SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
       log_q = log_q + torch::log_sigmoid(own * field).sum(1);
     } else if (incremental) {
       auto u = torch::rand({p, batch}, gen, dopt).contiguous();
-      detail::draw_level_incremental(flat.data_ptr<float>(), batch, m, lv.host_sites.data(),
-                                     static_cast<int>(p), u.data_ptr<double>(), log_q.data_ptr<double>(),
-                                     incremental_weights(lv.net));
+      auto wts = incremental_weights(lv.net);
+      LevelScore ls;
+      if (with_grad) {
+        ls.net = lv.net;
+        ls.score = torch::empty({batch, static_cast<std::int64_t>(detail::score_size(wts))}, torch::kFloat);
+      }
+      detail::run_level_incremental(flat.data_ptr<float>(), batch, m, lv.host_sites.data(), static_cast<int>(p),
+                                    u.data_ptr<double>(), nullptr, log_q.data_ptr<double>(),
+                                    with_grad ? ls.score.data_ptr<float>() : nullptr, wts);
+      if (with_grad) scores.push_back(std::move(ls));
     } else {
       for (const auto& g : lv.groups) {
         const auto pg = g.sites.size(0);
@@ -314,7 +426,12 @@ SampleBatch RigcsSampler::sample(std::int64_t batch, torch::Generator& gen) {
     }
     if (lv.sublevel == SubLevel::B) state = fine;
   }
-  return {state, log_q};
+  if (!with_grad) return {state, log_q};
+  // The coarse model's gradient through autograd, its value as drawn.
+  torch::AutoGradMode enable(true);
+  auto coarse_graph = coarse_->log_prob(coarse.spins).to(torch::kDouble);
+  auto lq = attach_scores(log_q, scores) + (coarse_graph - coarse_graph.detach());
+  return {state, lq};
 }
 
 SampleBatch RigcsSampler::sample_reference(std::int64_t batch, torch::Generator& gen) {
@@ -360,9 +477,11 @@ torch::Tensor RigcsSampler::log_prob_reference(const torch::Tensor& spins) {
               "RiGCS log_prob expects spins (B, " << n << ", " << n << "), got " << spins.sizes());
   const double beta_j = options_.beta * options_.j;
   const auto batch = spins.size(0);
-  auto x = spins.to(torch::kFloat);
+  // The nets' dtype (float; float64 where a test converts the nets for a reference).
+  auto x = spins.to(impl_->levels.front().net->conv1->weight.scalar_type());
   const int s0 = partition_.coarsest_stride();
-  auto log_q = coarse_->log_prob(x.slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous()).to(torch::kDouble);
+  auto log_q = coarse_->log_prob(spins.to(torch::kFloat).slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous())
+                   .to(torch::kDouble);
   for (auto& lv : impl_->levels) {
     const int m = lv.fine_size;
     auto xf = sublattice(x, partition_.stride(lv.block));

@@ -45,7 +45,7 @@ struct ReverseKlTrainer::Impl {
   Impl(GenerativeSampler& m, const ReverseKlOptions& o, Communicator& c)
       : model(m), opt(o), comm(c),
         adam(m.parameters(), torch::optim::AdamOptions(o.lr)),
-        gen(at::detail::createCPUGenerator(0)) {}
+        gen(make_generator(m.device(), 0)) {}
 
   GenerativeSampler& model;
   ReverseKlOptions opt;
@@ -60,6 +60,8 @@ ReverseKlTrainer::ReverseKlTrainer(GenerativeSampler& model, const ReverseKlOpti
     : impl_(std::make_unique<Impl>(model, opt, comm)) {
   RIGCS_CHECK(opt.batch >= 1, "training batch must be >= 1, got " << opt.batch);
   RIGCS_CHECK(opt.lr > 0, "learning rate must be > 0, got " << opt.lr);
+  RIGCS_CHECK(opt.lr_end_factor > 0 && opt.lr_end_factor <= 1,
+              "final learning-rate factor must be in (0, 1], got " << opt.lr_end_factor);
   RIGCS_CHECK(std::isfinite(opt.beta), "beta must be finite, got " << opt.beta);
   // Every rank starts from rank 0's weights (one broadcast, through double so that
   // any parameter dtype survives exactly).
@@ -81,29 +83,48 @@ ReverseKlTrainer::ReverseKlTrainer(GenerativeSampler& model, const ReverseKlOpti
 ReverseKlTrainer::~ReverseKlTrainer() = default;
 
 std::int64_t ReverseKlTrainer::steps_done() const { return impl_->steps; }
+
+double ReverseKlTrainer::learning_rate(std::int64_t k) const {
+  const auto& o = impl_->opt;
+  if (o.decay_steps <= 0 || o.lr_end_factor == 1.0) return o.lr;
+  const double x = std::min(1.0, static_cast<double>(std::max<std::int64_t>(k - 1, 0)) /
+                                     static_cast<double>(std::max<std::int64_t>(o.decay_steps - 1, 1)));
+  const double pi = 3.14159265358979323846;
+  return o.lr * (o.lr_end_factor + (1.0 - o.lr_end_factor) * 0.5 * (1.0 + std::cos(pi * x)));
+}
 const ReverseKlOptions& ReverseKlTrainer::options() const { return impl_->opt; }
 GenerativeSampler& ReverseKlTrainer::model() { return impl_->model; }
 
 TrainStepStats ReverseKlTrainer::accumulate_gradient(const torch::Tensor& local_spins,
                                                      std::int64_t global_batch) {
+  check_spins(local_spins);
+  torch::Tensor log_q;
+  if (local_spins.size(0) > 0) log_q = impl_->model.log_prob(local_spins);
+  return gradient_from(local_spins, log_q, global_batch);
+}
+
+void ReverseKlTrainer::check_spins(const torch::Tensor& local_spins) const {
+  const int n = impl_->model.lattice_size();
+  RIGCS_CHECK(local_spins.dim() == 3 && local_spins.size(1) == n && local_spins.size(2) == n,
+              "spins for an " << n << "x" << n << " model have shape " << local_spins.sizes());
+}
+
+TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins, const torch::Tensor& log_q,
+                                               std::int64_t global_batch) {
   auto& s = *impl_;
   const auto& o = s.opt;
   RIGCS_CHECK(global_batch >= 1, "global batch must be >= 1, got " << global_batch);
-  const int n = s.model.lattice_size();
-  RIGCS_CHECK(local_spins.dim() == 3 && local_spins.size(1) == n && local_spins.size(2) == n,
-              "spins for an " << n << "x" << n << " model have shape " << local_spins.sizes());
   const std::int64_t b = local_spins.size(0);
   auto params = s.model.parameters();
   for (auto& p : params)
     if (p.grad().defined()) p.mutable_grad().zero_();
 
   // f = beta H + log q, detached; log w = -f.
-  torch::Tensor log_q, f;
+  torch::Tensor f;
   double stats[2] = {0.0, static_cast<double>(b)};  // sum f, count
   double lse_w = -std::numeric_limits<double>::infinity();
   double lse_w2 = lse_w;
   if (b > 0) {
-    log_q = s.model.log_prob(local_spins);
     torch::NoGradGuard no_grad;
     auto beta_h = o.beta * ising_energy(local_spins.to(torch::kFloat64), o.j);
     f = (beta_h.to(log_q.device()) + log_q.detach()).to(torch::kFloat64);
@@ -168,8 +189,17 @@ TrainStepStats ReverseKlTrainer::step() {
   const auto t0 = std::chrono::steady_clock::now();
   const auto share = split_work(s.opt.batch, s.comm.rank(), s.comm.size());
   s.gen.set_current_seed(step_seed(s.opt.seed, s.comm.rank(), s.steps));
-  SampleBatch drawn = s.model.sample(share.count(), s.gen);
-  TrainStepStats st = accumulate_gradient(drawn.spins, s.opt.batch);
+  // A rank whose share is empty (more ranks than samples) still joins the allreduces.
+  SampleBatch drawn;
+  if (share.count() > 0) {
+    drawn = s.model.sample_with_grad(share.count(), s.gen);
+  } else {
+    const int n = s.model.lattice_size();
+    drawn.spins = torch::empty({0, n, n}, torch::TensorOptions().dtype(torch::kFloat).device(s.model.device()));
+  }
+  TrainStepStats st = gradient_from(drawn.spins, drawn.log_q, s.opt.batch);
+  for (auto& group : s.adam.param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate(s.steps + 1));
   s.adam.step();
   ++s.steps;
   st.step = s.steps;

@@ -17,6 +17,12 @@
 //     enter as 0, so each draw updates conv1's output in its k1 x k1 neighbourhood and
 //     the next logit reads only a k2 x k2 window of it (samplers/incremental_level.hpp);
 //     O((k1^2 + k2^2) C) per site, samples in parallel over torch's threads;
+//   - log_prob and sample_with_grad on the CPU (GradientPath::Incremental): the same
+//     incremental sweep, reading given spins or drawing them, with the gradient of
+//     each sample's log q with respect to every conditional net computed in that sweep
+//     (reverse mode through the recurrence, samplers/incremental_level.hpp) and
+//     attached to log q for autograd; no per-site window pass. The patch pass above
+//     (GradientPath::Patches, autograd) stays the path on other devices;
 //   - sample on other devices (SamplingPath::Groups): the sites of a level are grouped
 //     by their depth in the dependency graph (site v depends on the earlier sites of its
 //     level inside its window) and a group is drawn in one batched pass. With the
@@ -44,6 +50,11 @@ class ConditionalCnn;
 // (up to 256 channels), Groups elsewhere.
 enum class SamplingPath { Automatic, Incremental, Groups };
 
+// How log_prob and sample_with_grad compute log q and its gradient for the
+// conditional-net levels. Automatic: Incremental on the CPU (up to 256 channels),
+// Patches (autograd through the batched window pass) elsewhere.
+enum class GradientPath { Automatic, Incremental, Patches };
+
 struct RigcsOptions {
   int coarsest_size = 2;  // N0 (the coarse model's lattice size)
   int blocks = 1;         // B; N = N0 * 2^B
@@ -70,6 +81,7 @@ class RigcsSampler : public GenerativeSampler {
   std::shared_ptr<GenerativeSampler> coarse_ptr() const { return coarse_; }
 
   SampleBatch sample(std::int64_t batch, torch::Generator& gen) override;
+  SampleBatch sample_with_grad(std::int64_t batch, torch::Generator& gen) override;
   torch::Tensor log_prob(const torch::Tensor& spins) override;
   std::vector<std::pair<std::string, torch::Tensor>> named_parameters() override;
   std::vector<std::pair<std::string, torch::Tensor>> named_buffers() override;
@@ -83,6 +95,8 @@ class RigcsSampler : public GenerativeSampler {
   // model that cannot use it is an error at the next sample().
   void set_sampling_path(SamplingPath path);
   bool uses_incremental_path() const;
+  void set_gradient_path(GradientPath path);
+  bool uses_incremental_gradient() const;
   // The incremental kernel's instruction set on this CPU: "avx2+fma" or "generic"
   // (RIGCS_NO_AVX2=1 forces "generic").
   static std::string incremental_kernel_isa();
@@ -112,6 +126,10 @@ class RigcsSampler : public GenerativeSampler {
   std::unique_ptr<RigcsSampler> grow(std::shared_ptr<GenerativeSampler> fresh_coarse = nullptr);
 
  private:
+  SampleBatch sample_impl(std::int64_t batch, torch::Generator& gen, bool with_grad);
+  torch::Tensor log_prob_incremental(const torch::Tensor& spins);
+  torch::Tensor log_prob_patches(const torch::Tensor& spins);
+
   struct Impl;
   RigcsOptions options_;
   MultilevelPartition partition_;

@@ -29,6 +29,12 @@ class GenerativeSampler {
   // log q of given spins (B, N, N); carries gradients unless under NoGradGuard.
   virtual torch::Tensor log_prob(const torch::Tensor& spins) = 0;
 
+  // Draw a batch for training: the spins of sample(batch, gen) (the same random
+  // numbers in the same order) with a log_q that carries gradients with respect to
+  // the parameters, as log_prob(spins) would. This default draws, then calls
+  // log_prob; a sampler may compute both in one pass (RiGCS on the CPU does).
+  virtual SampleBatch sample_with_grad(std::int64_t batch, torch::Generator& gen);
+
   // Trainable parameters, named for checkpoints ("coarse.conv0.weight", ...).
   // Names are stable across runs of the same architecture.
   virtual std::vector<std::pair<std::string, torch::Tensor>> named_parameters() = 0;
@@ -38,11 +44,19 @@ class GenerativeSampler {
 
   virtual void to(const torch::Device& device) = 0;
 
+  // The device of the parameters (the CPU for a model without any).
+  torch::Device device();
+
   std::vector<torch::Tensor> parameters() {
     std::vector<torch::Tensor> out;
     for (auto& p : named_parameters()) out.push_back(p.second);
     return out;
   }
 };
+
+// A random stream for draws on `device`, seeded with `seed`: a CPU generator, or an
+// independent copy of the device's default generator (torch draws on a device need
+// a generator of that device).
+torch::Generator make_generator(const torch::Device& device, std::uint64_t seed);
 
 }  // namespace rigcs

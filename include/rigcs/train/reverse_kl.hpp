@@ -26,6 +26,11 @@ struct ReverseKlOptions {
   double j = 1.0;
   std::int64_t batch = 100;  // global batch, split over ranks
   double lr = 1e-3;          // Adam, default betas (0.9, 0.999), eps 1e-8
+  // Cosine decay of the learning rate from lr (step 1) to lr * lr_end_factor (step
+  // decay_steps, and after); decay_steps = 0: constant lr. A function of the step
+  // count only, so resumed runs continue it exactly.
+  std::int64_t decay_steps = 0;
+  double lr_end_factor = 1.0;
   std::uint64_t seed = 0;
 };
 
@@ -64,6 +69,8 @@ class ReverseKlTrainer {
   TrainStepStats accumulate_gradient(const torch::Tensor& local_spins, std::int64_t global_batch);
 
   std::int64_t steps_done() const;
+  // The learning rate of step k (1-based), with the decay above.
+  double learning_rate(std::int64_t k) const;
   const ReverseKlOptions& options() const;
   GenerativeSampler& model();
 
@@ -74,6 +81,11 @@ class ReverseKlTrainer {
   void import_state(const NamedTensors& state);
 
  private:
+  void check_spins(const torch::Tensor& local_spins) const;
+  // The gradient from this rank's spins and their log q (carrying gradients).
+  TrainStepStats gradient_from(const torch::Tensor& local_spins, const torch::Tensor& log_q,
+                               std::int64_t global_batch);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
