@@ -1,7 +1,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS rigcs_lib rigcs_torch rigcs_hdf5 rigcs_warnings EXPORT rigcsTargets
+install(TARGETS rigcs_lib rigcs_torch rigcs_hdf5 EXPORT rigcsTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
