@@ -6,6 +6,24 @@ include(CMakePackageConfigHelpers)
 get_target_property(RIGCS_LIBRARY_TYPE rigcs_lib TYPE)
 set(RIGCS_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/rigcs)
 
+# Run paths of the installed files: the executable finds librigcs.so through a path
+# relative to itself ($ORIGIN), so that it runs from a moved prefix without
+# LD_LIBRARY_PATH; dependencies outside the system directories (a LibTorch under /opt,
+# an MPI or HDF5 module) are found where the build found them, unless the user decides
+# otherwise with CMAKE_INSTALL_RPATH_USE_LINK_PATH.
+if(NOT DEFINED CMAKE_INSTALL_RPATH_USE_LINK_PATH)
+  set_target_properties(rigcs rigcs_lib PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
+endif()
+if(RIGCS_LIBRARY_TYPE STREQUAL "SHARED_LIBRARY")
+  file(RELATIVE_PATH _rigcs_bin_to_lib ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
+  if(APPLE)
+    set(_rigcs_origin @loader_path)
+  else()
+    set(_rigcs_origin $ORIGIN)
+  endif()
+  set_property(TARGET rigcs APPEND PROPERTY INSTALL_RPATH "${_rigcs_origin}/${_rigcs_bin_to_lib}")
+endif()
+
 # Only the library is exported: rigcs_base stays in the build (its objects are inside).
 install(TARGETS rigcs_lib EXPORT rigcsTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
