@@ -1,8 +1,13 @@
 # Every dependency through the usual find_package, so that CMAKE_PREFIX_PATH can point
-# at any LibTorch (Debian's CPU build, or a CUDA build on a cluster).
+# at any LibTorch (Debian's CPU build, or a CUDA build on a cluster). Only imported
+# targets are linked, never the paths they resolve to: the installed package names the
+# same targets and finds them again on the consumer's machine (cmake/rigcsConfig.cmake.in,
+# which must ask for the same components as here).
 find_package(Threads REQUIRED)
 find_package(Torch REQUIRED)
-find_package(MPI REQUIRED COMPONENTS C)
+# The CXX component: the C API through mpi.h, compiled as C++ (the C++ bindings are
+# switched off in src/CMakeLists.txt). It is the one a C++-only consumer can find.
+find_package(MPI REQUIRED COMPONENTS CXX)
 if(RIGCS_PARALLEL_HDF5)
   set(HDF5_PREFER_PARALLEL TRUE)
 endif()
@@ -22,12 +27,15 @@ else()
   message(STATUS "rigcs: no CUDA compiler; CUDA devices are still used through LibTorch if it has them")
 endif()
 
-# Torch's exported targets carry their own flags (-D_GLIBCXX_USE_CXX11_ABI etc.).
-add_library(rigcs_torch INTERFACE)
-target_link_libraries(rigcs_torch INTERFACE ${TORCH_LIBRARIES})
-target_include_directories(rigcs_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
-
-add_library(rigcs_hdf5 INTERFACE)
-target_include_directories(rigcs_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS})
-target_link_libraries(rigcs_hdf5 INTERFACE ${HDF5_C_LIBRARIES} ${HDF5_LIBRARIES})
-target_compile_definitions(rigcs_hdf5 INTERFACE ${HDF5_C_DEFINITIONS} ${HDF5_DEFINITIONS})
+# TORCH_LIBRARIES mixes targets (torch, torch_library) with absolute paths (libc10.so,
+# CUDA libraries) that the targets bring in again through their own interfaces. Only the
+# targets are kept, so that the exported rigcs::rigcs names nothing of this machine.
+set(RIGCS_TORCH_TARGETS "")
+foreach(_lib IN LISTS TORCH_LIBRARIES)
+  if(TARGET ${_lib})
+    list(APPEND RIGCS_TORCH_TARGETS ${_lib})
+  endif()
+endforeach()
+if(NOT RIGCS_TORCH_TARGETS)
+  message(FATAL_ERROR "rigcs: TORCH_LIBRARIES (${TORCH_LIBRARIES}) names no CMake target")
+endif()
