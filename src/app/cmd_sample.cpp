@@ -6,9 +6,11 @@
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <ostream>
 
 #include "commands_internal.hpp"
@@ -89,6 +91,50 @@ torch::Generator generator_for(std::uint64_t seed, int rank, StreamId stream, st
   return at::detail::createCPUGenerator(r());
 }
 
+namespace fs = std::filesystem;
+
+// sample.model: the run file `path` starts as a copy of the model's run file, made by
+// rank 0 beside the target and renamed into place, so that the model file itself is
+// only ever read and a killed copy leaves no half file. Later runs with --resume use
+// the copy they find.
+void start_from_model(CommandContext& ctx, const std::string& model, const std::string& path) {
+  Communicator& comm = ctx.comm;
+  RIGCS_CHECK(fs::exists(model), "sample.model = " << model << ": no such file (relative paths are taken from "
+                                                    << fs::current_path().string() << ")");
+  std::error_code ec;
+  RIGCS_CHECK(!(fs::exists(path) && fs::equivalent(model, path, ec)),
+              "sample.model and run.output name the same file (" << path
+                                                                 << "); the model file is only read: give another run.output");
+  {
+    const RunHeader h = read_run_header(model);
+    RIGCS_CHECK(h.kind == "train", "sample.model = " << model << " is a '" << h.kind
+                                                     << "' run file; it must be written by rigcs train");
+    check_compatible_deck(ctx.params, h.deck, model);
+  }
+  bool copy = !fs::exists(path);
+  if (!copy) {
+    RIGCS_CHECK(ctx.resume || ctx.overwrite, path << " already exists; pass --resume to complete its sample set "
+                                                      "or --overwrite to start again from " << model);
+    if (ctx.overwrite && !ctx.resume) copy = true;
+  }
+  if (copy && comm.is_root()) {
+    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+    fs::copy_file(model, tmp, fs::copy_options::overwrite_existing, ec);
+    RIGCS_CHECK(!ec, "cannot copy sample.model " << model << " to " << tmp << ": " << ec.message());
+    fs::permissions(tmp, fs::perms::owner_write, fs::perm_options::add, ec);  // shipped files may be read-only
+    {
+      H5File f = H5File::open_rw(tmp);
+      for (const char* g : {"/samples", "/samples_p", "/results"})
+        if (f.exists(g)) f.remove(g);
+      f.set_attr("/train", "model_source", model);
+      f.close();
+    }
+    fs::rename(tmp, path, ec);
+    RIGCS_CHECK(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
+  }
+  comm.barrier();  // every rank sees the copy
+}
+
 }  // namespace
 
 Command make_sample_command() {
@@ -116,6 +162,9 @@ Command make_sample_command() {
     const torch::Device device = select_device(p);
 
     std::unique_ptr<GenerativeSampler> model = make_model(p, plan, plan.stages() - 1);
+    const std::string model_file = p.get_string("sample.model");
+    const bool from_model = !model_file.empty();
+    if (from_model) start_from_model(ctx, model_file, path);
     std::int64_t rounds_done = 0;
     {
       H5File f = H5File::open_read(path);
@@ -153,6 +202,7 @@ Command make_sample_command() {
         f->set_attr("/samples", "seed", static_cast<std::int64_t>(seed));
         // The root attributes keep the training deck; this is the deck of the sampling.
         f->set_attr("/samples", "deck", p.to_deck_text());
+        if (from_model) f->set_attr("/samples", "model", model_file);
         f->set_attr("/samples", "status", "running");
         f->set_attr("/samples", "rounds_done", std::int64_t{0});
         f->set_attr("/samples", "meaning",

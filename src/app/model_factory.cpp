@@ -54,6 +54,10 @@ void declare_sample_keys(ParamRegistry& r) {
       .add_int("sample.p_count", 2000, 0, std::int64_t{1} << 40,
                "Wolff-chain configurations (from p) evaluated under the model, for EMDM and KL(p||q); 0: none")
       .add_int("sample.p_interval", 10, 1, 1000000, "Wolff clusters between those configurations")
+      .add_string("sample.model", "",
+                  "run file of a finished training (e.g. a shipped model under models/) whose weights are sampled: "
+                  "it is copied to run.output and only read; empty: sample the training run in run.output. "
+                  "Relative paths are taken from the current folder")
       .add_string("run.device", "cpu", "torch device of the model: cpu, cuda or cuda:<index>");
 }
 

@@ -205,3 +205,50 @@ TEST_F(Pipeline, ResumeIsSafeOnFreshAndCompleteRuns) {
   EXPECT_NE(cli.run(args(ais_deck, {"--resume", "--ais.steps=6"})), 0);
   EXPECT_NE(cli.err.str().find("ais.steps"), std::string::npos) << cli.err.str();
 }
+
+namespace {
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+TEST_F(Pipeline, SampleModelLeavesTheModelFileUntouched) {
+  // A shipped-style model: a finished training run file, made read-only.
+  const std::string dir = shared_temp_dir(*cli.comm, "sample_model");
+  const std::string model = dir + "/shipped.h5";
+  const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=rigcs", "--van.half_kernel=1", "--van.width=4",
+                                         "--rigcs.channels=4", "--train.stage_steps=3,3", "--train.batch=16", "--quiet"};
+  ASSERT_EQ(cli.run(args({"train", "--run.output=" + model}, deck)), 0) << cli.err.str();
+  if (cli.comm->is_root()) fs::permissions(model, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  cli.comm->barrier();
+  const std::string before = file_bytes(model);
+  const auto mtime = fs::last_write_time(model);
+  const std::string mine = dir + "/mine.h5";
+  const std::vector<std::string> sample = {"sample", "--sample.model=" + model, "--sample.count=64",
+                                           "--sample.chunk=32", "--sample.p_count=0"};
+  ASSERT_EQ(cli.run(args(args(sample, deck), {"--run.output=" + mine})), 0) << cli.err.str();
+  EXPECT_EQ(file_bytes(model), before);
+  EXPECT_EQ(fs::last_write_time(model), mtime);
+  if (cli.comm->is_root()) {
+    H5File f = H5File::open_read(mine);
+    EXPECT_EQ(f.dims("/samples/log_q"), H5Dims{64});
+    EXPECT_EQ(f.attr_string("/samples", "model"), model);
+    EXPECT_EQ(f.attr_string("/samples", "status"), "complete");
+  }
+  cli.comm->barrier();
+  ASSERT_EQ(cli.run({"analyze", mine, "--json"}), 0) << cli.err.str();
+  if (cli.comm->is_root()) EXPECT_GT(json_field(cli.out.str(), "ess", "value"), 0.0);
+  // Again into the same output: refused without --resume or --overwrite; --resume on the
+  // complete set is accepted; never written: the model itself as the output.
+  // (Error text is printed by rank 0.)
+  const bool root = cli.comm->is_root();
+  EXPECT_NE(cli.run(args(args(sample, deck), {"--run.output=" + mine})), 0);
+  if (root) EXPECT_NE(cli.err.str().find("--resume"), std::string::npos) << cli.err.str();
+  EXPECT_NE(cli.run(args(args(sample, deck), {"--run.output=" + model, "--overwrite"})), 0);
+  if (root) EXPECT_NE(cli.err.str().find("same file"), std::string::npos) << cli.err.str();
+  // A deck of another architecture is refused by key.
+  EXPECT_NE(cli.run(args(args(sample, deck), {"--run.output=" + dir + "/other.h5", "--rigcs.channels=8"})), 0);
+  if (root) EXPECT_NE(cli.err.str().find("rigcs.channels"), std::string::npos) << cli.err.str();
+  EXPECT_EQ(file_bytes(model), before);
+}
