@@ -3,7 +3,10 @@
 # trains the deck on RANKS ranks (default 2), then draws sample.count fresh samples and
 # analyses them. Prints the training wall time, the ESS of the fresh samples with its
 # Gamma-method error, lnZ against Kaufman, and writes the training history
-# (time, stage, step, batch ESS) to OUTDIR/history.tsv.
+# (time, stage, step, batch ESS) to OUTDIR/history.tsv. The training run file
+# OUTDIR/model.h5 stays free of samples (it is what models/ ships): the samples go to
+# OUTDIR/samples.h5, a copy made by `rigcs sample --sample.model`. With RESUME=1 the
+# training continues from its checkpoint instead of starting again.
 #   bench/ess_vs_time.sh DECK OUTDIR [--section.key=value ...]
 # RIGCS points at the binary (default build/app/rigcs).
 set -euo pipefail
@@ -17,14 +20,17 @@ mpirun=(mpirun -np "$ranks" --oversubscribe)
 if [ "$(id -u)" = 0 ]; then mpirun+=(--allow-run-as-root); fi
 mkdir -p "$outdir"
 run=$outdir/model.h5
+samples=$outdir/samples.h5
+start=(--overwrite)
+if [ "${RESUME:-0}" = 1 ]; then start=(--resume); fi
 
 echo "== $(date -u +%FT%TZ) $(hostname) ranks=$ranks load: $(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$(date +%s.%N)
-"${mpirun[@]}" "$rigcs" train "$deck" --run.output="$run" --overwrite "$@"
+"${mpirun[@]}" "$rigcs" train "$deck" --run.output="$run" "${start[@]}" "$@"
 t1=$(date +%s.%N)
-"${mpirun[@]}" "$rigcs" sample "$deck" --run.output="$run" --overwrite "$@"
+"${mpirun[@]}" "$rigcs" sample "$deck" --sample.model="$run" --run.output="$samples" --overwrite "$@"
 t2=$(date +%s.%N)
-"$rigcs" analyze "$run" --json > "$outdir/analysis.json"
+"$rigcs" analyze "$samples" --json > "$outdir/analysis.json"
 "$rigcs" exact "$deck" --json "$@" > "$outdir/exact.json"
 echo "== $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 - "$run" "$outdir" "$t0" "$t1" "$t2" <<'PY'
@@ -44,7 +50,8 @@ with open(f"{outdir}/history.tsv", "w") as out:
 def q(name):
     r = res.get(name)
     return "n/a" if r is None else "%.5g +- %.2g" % (r["value"], r["error"])
-print("training wall time  %.1f s (train command, %d history rows)" % (t1 - t0, len(rows)))
+print("training wall time  %.1f s (this train command), %.1f s in the history (all segments), %d rows"
+      % (t1 - t0, rows[-1][0] if rows else 0.0, len(rows)))
 print("sampling wall time  %.1f s" % (t2 - t1))
 print("ESS (fresh samples) %s" % q("ess"))
 print("lnZ                 %s   exact %s" % (q("lnZ"), exact.get("lnZ", exact)))

@@ -5,7 +5,6 @@
 // under the model for EMDM and KL(p||q).
 #include <torch/torch.h>
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -85,10 +84,13 @@ void append_gathered(Communicator& comm, H5File* f, const std::string& group, co
   f->append(group + "/log_q", lq);
 }
 
-torch::Generator generator_for(std::uint64_t seed, int rank, StreamId stream, std::int64_t round) {
+// The stream of (seed, rank, round), on the model's device (draws on a device need a
+// generator of that device).
+torch::Generator generator_for(std::uint64_t seed, int rank, StreamId stream, std::int64_t round,
+                               const torch::Device& device) {
   Rng r(seed, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(stream) * 1000003ULL +
                                                     static_cast<std::uint64_t>(round));
-  return at::detail::createCPUGenerator(r());
+  return make_generator(device, r());
 }
 
 namespace fs = std::filesystem;
@@ -220,7 +222,7 @@ Command make_sample_command() {
       Evaluated e;
       if (n > 0) {
         torch::NoGradGuard ng;
-        auto gen = generator_for(seed, comm.rank(), StreamId::Sampling, round);
+        auto gen = generator_for(seed, comm.rank(), StreamId::Sampling, round, device);
         const auto t0 = std::chrono::steady_clock::now();
         SampleBatch b = model->sample(n, gen);
         draw_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -151,7 +151,7 @@ Command make_train_command() {
       opt.batch = plan.batch[static_cast<std::size_t>(stage)];
       opt.lr = plan.lr[static_cast<std::size_t>(stage)];
       opt.decay_steps = plan.steps[static_cast<std::size_t>(stage)];
-      opt.lr_end_factor = p.get_real("train.lr_end");
+      opt.lr_end_factor = plan.lr_end;
       opt.seed = static_cast<std::uint64_t>(p.get_int("run.seed")) + 7919ULL * static_cast<std::uint64_t>(stage);
       ReverseKlTrainer trainer(*model, opt, comm);
       if (!resume.group.empty() && stage == resume.stage) {
@@ -184,6 +184,7 @@ Command make_train_command() {
         f.set_attr("/train", "stage_step", trainer.steps_done());
         f.set_attr("/train", "stage_lattice_size", static_cast<std::int64_t>(n));
         f.set_attr("/train", "elapsed_seconds", elapsed());
+        f.set_attr("/train", "schedule", plan.describe());
         history.write(f);
         out.commit();
       };

@@ -1,5 +1,7 @@
 #include "model_factory.hpp"
 
+#include <sstream>
+
 #include <torch/torch.h>
 
 #include "rigcs/app/command.hpp"
@@ -35,7 +37,12 @@ void declare_train_keys(ParamRegistry& r) {
       .add_int("train.batch", 100, 1, 100000000, "global batch per step, split over the ranks")
       .add_real("train.lr", 1e-3, 0, 10, "Adam learning rate", true)
       .add_int_list("train.stage_steps", "", 0, 100000000,
-                    "rigcs: steps per stage 0..B (stage k trains N0*2^k); empty: train.steps each. Published: 500,500,1000,2000,1500,1500,2000")
+                    "rigcs: steps per stage 0..B (stage k trains N0*2^k); empty: train.steps each. Published: 500,500,1000,2000,1500,1500,2000. "
+                    "With none of train.steps, train.batch, train.lr, train.stage_* in the deck, rigcs trains with the built-in "
+                    "schedule, per stage of size n: steps 300 (n <= 4), 500 (8), 1500 (16), 8000 (32), 6000 (64), 4000 (128 and up); "
+                    "batch 1024 (n <= 32), 512 (64), 128 (128 and up); lr 3e-3 (n <= 16), 2e-3 (32), 1e-3 (64 and up); "
+                    "train.lr_end 0.1 unless set. Validated up to N = 32 (doc/validation.md); the run file records the schedule "
+                    "used in /train attribute 'schedule'")
       .add_int_list("train.stage_batch", "", 1, 100000000,
                     "rigcs: batch per stage; empty: train.batch each. Published: 10000,10000,10000,5024,512,96,16")
       .add_real_list("train.stage_lr", "", 0, 10, "rigcs: Adam learning rate per stage; empty: train.lr each", true)
@@ -69,6 +76,21 @@ void apply_thread_setting(const Params& p) {
 
 int TrainingPlan::stage_size(int stage) const { return kind == "rigcs" ? n0 << stage : n; }
 
+std::string TrainingPlan::describe() const {
+  std::ostringstream os;
+  auto list = [&](const char* key, const auto& v) {
+    os << key << " =";
+    for (std::size_t i = 0; i < v.size(); ++i) os << (i ? ", " : " ") << v[i];
+    os << "\n";
+  };
+  list("stage_steps", steps);
+  list("stage_batch", batch);
+  list("stage_lr", lr);
+  os << "lr_end = " << lr_end << "\n";
+  if (default_schedule) os << "# the built-in schedule (no schedule key in the deck)\n";
+  return os.str();
+}
+
 TrainingPlan make_training_plan(const Params& p) {
   TrainingPlan plan;
   plan.kind = p.get_string("sampler.kind");
@@ -92,6 +114,25 @@ TrainingPlan make_training_plan(const Params& p) {
                     << plan.n0 << " has " << stages << " stages (N = N0, 2 N0, ..., N)");
     return list;
   };
+  plan.lr_end = p.get_real("train.lr_end");
+  bool schedule_given = false;
+  for (const char* key : {"train.steps", "train.batch", "train.lr", "train.stage_steps", "train.stage_batch",
+                          "train.stage_lr"})
+    schedule_given = schedule_given || p.is_set(key);
+  if (plan.kind == "rigcs" && !schedule_given) {
+    // The built-in schedule (rigcs help train). Per stage of lattice size n: batch and
+    // steps chosen so that the stages up to 32 reach the ESS of doc/validation.md on
+    // 2 ranks of the development machine; larger stages get fewer samples per step.
+    plan.default_schedule = true;
+    if (!p.is_set("train.lr_end")) plan.lr_end = 0.1;
+    for (int stage = 0; stage < stages; ++stage) {
+      const int n = plan.n0 << stage;
+      plan.steps.push_back(n <= 4 ? 300 : n == 8 ? 500 : n == 16 ? 1500 : n == 32 ? 8000 : n == 64 ? 6000 : 4000);
+      plan.batch.push_back(n <= 32 ? 1024 : n == 64 ? 512 : 128);
+      plan.lr.push_back(n <= 16 ? 3e-3 : n == 32 ? 2e-3 : 1e-3);
+    }
+    return plan;
+  }
   std::int64_t steps = p.get_int("train.steps");
   if (plan.kind == "mlmc_hb" && !p.get_bool("train.fit")) steps = 0;
   plan.steps = per_stage("train.stage_steps", steps, p.get_int_list("train.stage_steps"));

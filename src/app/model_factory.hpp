@@ -23,6 +23,10 @@ struct TrainingPlan {
   int blocks = 0;    // N = N0 * 2^blocks
   std::vector<std::int64_t> steps, batch;  // per stage
   std::vector<double> lr;
+  double lr_end = 1.0;            // cosine decay to lr * lr_end over each stage
+  bool default_schedule = false;  // rigcs with no schedule key set: the built-in schedule
+  // The schedule as deck text ("stage_steps = ...", one key a line), for the run file.
+  std::string describe() const;
   int stages() const { return static_cast<int>(steps.size()); }
   // Lattice size trained at a stage: N0 * 2^stage for rigcs, N otherwise.
   int stage_size(int stage) const;
