@@ -2,7 +2,9 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <numeric>
+#include <thread>
 
 #include "rigcs/core/error.hpp"
 
@@ -18,6 +20,32 @@ class MpiCommunicator final : public Communicator {
   MpiCommunicator() {
     check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
     check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+    check(MPI_Comm_dup(MPI_COMM_WORLD, &failure_comm_), "MPI_Comm_dup");
+  }
+  ~MpiCommunicator() override {
+    int down = 0;
+    MPI_Finalized(&down);
+    if (!down && failure_comm_ != MPI_COMM_NULL && !failure_pending_) MPI_Comm_free(&failure_comm_);
+  }
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  bool agree_on_failure(double timeout_s) override {
+    if (size_ == 1) return true;
+    MPI_Request req;
+    if (MPI_Ibarrier(failure_comm_, &req) != MPI_SUCCESS) return false;
+    failure_pending_ = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+      int done = 0;
+      if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return false;
+      if (done) {
+        failure_pending_ = false;
+        return true;
+      }
+      if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -87,6 +115,8 @@ class MpiCommunicator final : public Communicator {
 
   int rank_ = 0;
   int size_ = 1;
+  MPI_Comm failure_comm_ = MPI_COMM_NULL;
+  bool failure_pending_ = false;  // an unfinished agree_on_failure: the job is aborting
 };
 
 }  // namespace
