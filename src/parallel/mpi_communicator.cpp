@@ -2,7 +2,10 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <numeric>
 #include <thread>
 
@@ -10,6 +13,10 @@
 
 namespace rigcs {
 namespace {
+
+// MPI counts are int: a message of more elements is sent in pieces of at most this many
+// (lowered by tests to exercise the splitting with small messages).
+std::size_t g_max_count = static_cast<std::size_t>(std::numeric_limits<int>::max());
 
 void check(int rc, const char* what) {
   RIGCS_CHECK(rc == MPI_SUCCESS, "MPI call " << what << " failed with code " << rc);
@@ -82,33 +89,70 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  // Element counts are std::size_t; each MPI call gets at most g_max_count of them.
   template <class T>
   void reduce(T* d, std::size_t n, MPI_Datatype t, MPI_Op op) {
-    if (n == 0) return;
-    check(MPI_Allreduce(MPI_IN_PLACE, d, static_cast<int>(n), t, op, MPI_COMM_WORLD), "MPI_Allreduce");
+    for (std::size_t off = 0; off < n; off += g_max_count) {
+      const int c = static_cast<int>(std::min(g_max_count, n - off));
+      check(MPI_Allreduce(MPI_IN_PLACE, d + off, c, t, op, MPI_COMM_WORLD), "MPI_Allreduce");
+    }
   }
   template <class T>
   void bcast(T* d, std::size_t n, MPI_Datatype t, int root) {
-    check(MPI_Bcast(d, static_cast<int>(n), t, root, MPI_COMM_WORLD), "MPI_Bcast");
+    for (std::size_t off = 0; off < n; off += g_max_count) {
+      const int c = static_cast<int>(std::min(g_max_count, n - off));
+      check(MPI_Bcast(d + off, c, t, root, MPI_COMM_WORLD), "MPI_Bcast");
+    }
   }
   template <class T>
   std::vector<std::vector<T>> gather_impl(const std::vector<T>& local, MPI_Datatype t, int root) {
-    int n = static_cast<int>(local.size());
-    std::vector<int> counts(static_cast<std::size_t>(size_));
-    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD), "MPI_Gather");
-    std::vector<int> displs(counts.size(), 0);
-    std::vector<T> all;
-    if (rank_ == root) {
-      std::partial_sum(counts.begin(), counts.end() - 1, displs.begin() + 1);
-      all.resize(static_cast<std::size_t>(std::accumulate(counts.begin(), counts.end(), 0)));
-    }
-    check(MPI_Gatherv(local.data(), n, t, all.data(), counts.data(), displs.data(), t, root,
-                      MPI_COMM_WORLD),
-          "MPI_Gatherv");
+    // Counts travel as int64: one rank's share, or the total, may exceed 2^31 elements.
+    std::int64_t n = static_cast<std::int64_t>(local.size());
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(size_));
+    check(MPI_Gather(&n, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, root, MPI_COMM_WORLD), "MPI_Gather");
+    std::int64_t total = 0;
+    for (auto c : counts) total += c;
+    std::int64_t fits = rank_ != root || static_cast<std::uint64_t>(total) <= g_max_count ? 1 : 0;
+    check(MPI_Bcast(&fits, 1, MPI_INT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
     std::vector<std::vector<T>> out;
-    if (rank_ == root) {
-      for (int r = 0; r < size_; ++r)
-        out.emplace_back(all.begin() + displs[r], all.begin() + displs[r] + counts[r]);
+    if (fits) {
+      std::vector<int> icounts(counts.size()), displs(counts.size(), 0);
+      for (std::size_t r = 0; r < counts.size(); ++r) icounts[r] = static_cast<int>(counts[r]);
+      std::vector<T> all;
+      if (rank_ == root) {
+        std::partial_sum(icounts.begin(), icounts.end() - 1, displs.begin() + 1);
+        all.resize(static_cast<std::size_t>(total));
+      }
+      check(MPI_Gatherv(local.data(), static_cast<int>(n), t, all.data(), icounts.data(), displs.data(), t, root,
+                        MPI_COMM_WORLD),
+            "MPI_Gatherv");
+      if (rank_ == root) {
+        for (int r = 0; r < size_; ++r)
+          out.emplace_back(all.begin() + displs[r], all.begin() + displs[r] + icounts[r]);
+      }
+      return out;
+    }
+    // Too large for one MPI_Gatherv: every rank sends its share to the root in pieces.
+    const int tag = 7301;
+    if (rank_ != root) {
+      for (std::size_t off = 0; off < local.size(); off += g_max_count) {
+        const int c = static_cast<int>(std::min(g_max_count, local.size() - off));
+        check(MPI_Send(local.data() + off, c, t, root, tag, MPI_COMM_WORLD), "MPI_Send");
+      }
+      return out;
+    }
+    out.resize(static_cast<std::size_t>(size_));
+    for (int r = 0; r < size_; ++r) {
+      auto& v = out[static_cast<std::size_t>(r)];
+      if (r == root) {
+        v = local;
+        continue;
+      }
+      v.resize(static_cast<std::size_t>(counts[static_cast<std::size_t>(r)]));
+      for (std::size_t off = 0; off < v.size(); off += g_max_count) {
+        const int c = static_cast<int>(std::min(g_max_count, v.size() - off));
+        check(MPI_Recv(v.data() + off, c, t, r, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+      }
     }
     return out;
   }
@@ -134,5 +178,9 @@ MpiEnvironment::~MpiEnvironment() {
 }
 
 std::unique_ptr<Communicator> make_world_communicator() { return std::make_unique<MpiCommunicator>(); }
+
+void set_max_mpi_count(std::size_t n) {
+  g_max_count = std::clamp<std::size_t>(n, 1, static_cast<std::size_t>(std::numeric_limits<int>::max()));
+}
 
 }  // namespace rigcs
