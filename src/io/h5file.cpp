@@ -741,6 +741,14 @@ RIGCS_H5_TYPED(std::uint64_t, read_uint64)
 RIGCS_H5_TYPED(std::uint8_t, read_uint8)
 #undef RIGCS_H5_TYPED
 
+std::string H5File::type_name(const std::string& path) const {
+  require_open("type_name");
+  const std::string p = norm(path);
+  Hid ds = open_dataset(id_, path_, p);
+  Hid type(check_id(H5Dget_type(ds.get()), path_, "cannot read the type of dataset " + in_quotes(p)), H5Tclose);
+  return describe_type(type.get());
+}
+
 H5Dims H5File::dims(const std::string& path) const {
   require_open("dims");
   const std::string p = norm(path);

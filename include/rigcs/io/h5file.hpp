@@ -92,6 +92,8 @@ class H5File {
   std::vector<std::uint8_t> read_uint8(const std::string& path) const;
   // Shape of a dataset ({} for a scalar dataset).
   H5Dims dims(const std::string& path) const;
+  // Stored element type of a dataset: "float64", "float32", "int8", "uint64", ...
+  std::string type_name(const std::string& path) const;
 
   // --- appendable datasets (sample sets, time series) ------------------------------
   // Appends rows along the first dimension. The first call creates an unlimited,
