@@ -141,8 +141,10 @@ Command make_train_command() {
       } else if (!ctx.overwrite) {
         // A run killed by SIGKILL (no checkpoint of status "interrupted") is continued
         // by --resume; --overwrite would throw its work away.
-        const bool unfinished = f.is_group("/train") && f.has_attr("/train", "status") &&
-                                f.attr_string("/train", "status") != "complete";
+        const std::string st = f.is_group("/train") && f.has_attr("/train", "status") ? f.attr_string("/train", "status") : "";
+        RIGCS_CHECK(st != "collapsed", "output file '" << output << "' holds a training that collapsed; "
+                                                       "train anew with --overwrite and a lower train.lr");
+        const bool unfinished = !st.empty() && st != "complete";
         RIGCS_CHECK(!unfinished, "output file '" << output << "' holds an unfinished training (status '"
                                                  << f.attr_string("/train", "status")
                                                  << "'); pass --resume to continue it, or --overwrite to start anew");

@@ -109,6 +109,8 @@ class Robustness : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override {
+    // A tmpfs left mounted by a failed check must not outlive the test.
+    if (fs::exists(at("mnt"))) sh("umount " + quote(at("mnt")) + " 2>/dev/null");
     if (!HasFailure()) fs::remove_all(dir_);
   }
   std::string at(const std::string& name) const { return dir_ + "/" + name; }
@@ -192,6 +194,31 @@ TEST_F(Robustness, FullDiskDuringSampleFailsCleanlyThenResumesBitwise) {
   r = run_rigcs(cat(cat({"sample"}, van(at("b.h5"))), cat(kSampleArgs, {"--resume"})));
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_EQ(file_bytes(at("b.h5")), before);
+}
+
+// The same on a real full file system: a 2 MiB tmpfs (needs root; skipped elsewhere).
+TEST_F(Robustness, RealFullDiskDuringSampleFailsCleanly) {
+  const std::string mnt = at("mnt");
+  fs::create_directories(mnt);
+  if (sh("mount -t tmpfs -o size=2m tmpfs " + quote(mnt)).rc != 0) GTEST_SKIP() << "cannot mount a tmpfs here";
+  train_van(mnt + "/m.h5");
+  Result r = run_rigcs(cat(cat({"sample"}, van(mnt + "/m.h5")),
+                           {"--sample.count=300000", "--sample.chunk=5000", "--sample.p_count=0"}));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_HAS(r.out, "No space left on device");
+  {
+    const H5File f = H5File::open_read(mnt + "/m.h5");
+    const auto rows = f.attr_int64("/samples", "rows");
+    EXPECT_LT(rows, 300000);
+    EXPECT_EQ(rows % 5000, 0);
+    EXPECT_EQ(counted_rows(f, "/samples", "log_q", {"log_q", "energy", "abs_m", "minus_beta_H", "replica"}),
+              static_cast<std::uint64_t>(rows));
+  }
+  // analyze still reads it (it cannot store /results on the full disk, and says so).
+  r = run_rigcs({"analyze", mnt + "/m.h5"});
+  EXPECT_HAS(r.out, "INCOMPLETE");
+  EXPECT_HAS(r.out, "could not be stored");
+  EXPECT_EQ(sh("umount " + quote(mnt)).rc, 0);
 }
 
 TEST_F(Robustness, FullDiskDuringAisAndTrainFailsCleanly) {
