@@ -197,7 +197,7 @@ TEST_F(Robustness, FullDiskDuringSampleFailsCleanlyThenResumesBitwise) {
 }
 
 // The same on a real full file system: a 2 MiB tmpfs (needs root; skipped elsewhere).
-TEST_F(Robustness, RealFullDiskDuringSampleFailsCleanly) {
+TEST_F(Robustness, RealFullDiskFailsSampleAndTrainCleanly) {
   const std::string mnt = at("mnt");
   fs::create_directories(mnt);
   if (sh("mount -t tmpfs -o size=2m tmpfs " + quote(mnt)).rc != 0) GTEST_SKIP() << "cannot mount a tmpfs here";
@@ -218,6 +218,12 @@ TEST_F(Robustness, RealFullDiskDuringSampleFailsCleanly) {
   r = run_rigcs({"analyze", mnt + "/m.h5"});
   EXPECT_HAS(r.out, "INCOMPLETE");
   EXPECT_HAS(r.out, "could not be stored");
+  // Training into the full file system: a message and exit 1, not a segfault at exit,
+  // and no half-written file left behind.
+  r = run_rigcs(cat({"train"}, van(mnt + "/t.h5")));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_HAS(r.out, "No space left on device");
+  EXPECT_FALSE(fs::exists(mnt + "/t.h5"));
   EXPECT_EQ(sh("umount " + quote(mnt)).rc, 0);
 }
 
