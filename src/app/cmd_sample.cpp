@@ -142,6 +142,12 @@ Command make_sample_command() {
           RIGCS_CHECK(!f.has_attr("/samples", "seed") || f.attr_int64("/samples", "seed") == static_cast<std::int64_t>(seed),
                       path << ": the sample set was drawn with run.seed = " << f.attr_int64("/samples", "seed")
                            << ", but now run.seed = " << seed << ": resuming needs the same seed (or start anew with --overwrite)");
+          if (f.has_attr("/samples", "deck")) {
+            const Params before = full_registry().parse_text(f.attr_string("/samples", "deck"), "stored in " + path, {});
+            RIGCS_CHECK(before.get_bool("sample.save_spins") == keep_spins,
+                        path << ": the sample set was drawn with sample.save_spins = " << before.text("sample.save_spins")
+                             << "; resuming needs the same (or start anew with --overwrite)");
+          }
           rounds_done = f.attr_int64("/samples", "rounds_done");
           already_complete = f.attr_string("/samples", "status") == "complete";
         } else {

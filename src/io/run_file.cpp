@@ -165,7 +165,12 @@ void cut_to_rows(H5File& file, const std::string& group, const std::vector<std::
                  std::uint64_t rows) {
   for (const auto& c : columns) {
     const std::string path = group + "/" + c;
-    if (file.is_dataset(path)) file.truncate_rows(path, rows);
+    if (!file.is_dataset(path)) continue;
+    const std::uint64_t have = file.dims(path).at(0);
+    // Appending after a column shorter than the others would misalign every later row.
+    RIGCS_CHECK(have >= rows, file.path() << ": " << path << " holds " << have << " rows, but " << rows
+                                          << " finished rows are recorded (the file is damaged; start anew with --overwrite)");
+    file.truncate_rows(path, rows);
   }
 }
 

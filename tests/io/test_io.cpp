@@ -400,6 +400,8 @@ TEST_F(IoTest, InjectedWriteFaultLeavesAConsistentShorterFile) {
   // A counter ahead of a column is a damaged file, named as such.
   f.set_attr("/g", "rows", std::int64_t{100});
   EXPECT_CONTAINS(error_of([&] { counted_rows(f, "/g", "last", {"a", "last"}); }), "damaged");
+  // So is a column shorter than the rows a resume would continue after.
+  EXPECT_CONTAINS(error_of([&] { cut_to_rows(f, "/g", {"a", "last"}, 25); }), "damaged");
 }
 
 TEST_F(IoTest, FilesWithoutARowCounterCountTheLastColumn) {

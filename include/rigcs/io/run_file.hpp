@@ -79,7 +79,8 @@ std::uint64_t counted_rows(const H5File& file, const std::string& group, const s
 // Syncs the data appended so far, then records `rows` (and `rounds_done` when >= 0)
 // and syncs again, so that the counter never runs ahead of the data.
 void commit_rows(H5File& file, const std::string& group, std::uint64_t rows, std::int64_t rounds_done = -1);
-// Cuts each existing column of `group` back to `rows` (before a resumed run appends).
+// Cuts each existing column of `group` back to `rows` (before a resumed run appends);
+// fails, naming it, when a column is shorter than `rows` (a damaged file).
 void cut_to_rows(H5File& file, const std::string& group, const std::vector<std::string>& columns,
                  std::uint64_t rows);
 
