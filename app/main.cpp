@@ -13,8 +13,10 @@ int main(int argc, char** argv) {
   rigcs::MpiEnvironment mpi(&argc, &argv);
   auto comm = rigcs::make_world_communicator();
   const std::vector<std::string> args(argv + 1, argv + argc);
+  // run_cli aborts the job itself when a rank failed alone; any code it returns (0, 1
+  // for an error every rank reached, 3 for a stop by a signal) is the same on every
+  // rank, so all ranks finalise MPI and exit with it (mpirun then reports it).
   const int rc = rigcs::run_cli(args, *comm, std::cout, std::cerr);
-  // A rank that failed alone cannot wait for the others at a collective: abort all.
-  if (rc != 0 && comm->size() > 1) comm->abort(rc);
+  comm.reset();
   return rc;
 }

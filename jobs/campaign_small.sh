@@ -95,7 +95,9 @@ if [ -f "$outdir/.campaign" ] && [ "$(cat "$outdir/.campaign")" != "$settings" ]
 fi
 echo "$settings" > "$outdir/.campaign"
 
-# The plan: one line per step, "method N step file deck overrides..."
+# The plan: one line per step, "method N step file deck overrides...", each word quoted
+# by printf %q (OUTDIR may hold spaces); a line is split back with eval.
+words() { printf '%q ' "$@"; }
 plan=()
 for n in $ns; do
   common="--model.N=$n --model.beta=0.4406868"
@@ -104,20 +106,20 @@ for n in $ns; do
     f=$outdir/${m}_N$n.h5
     case $m in
       wolff)
-        plan+=("$m $n mcmc $f $decks/wolff.ini $common --mcmc.measurements=$(scale "${wolff_meas[$n]}" 2000)")
-        plan+=("$m $n analyze $f") ;;
+        plan+=("$(words "$m" "$n" mcmc "$f" "$decks/wolff.ini" $common "--mcmc.measurements=$(scale "${wolff_meas[$n]}" 2000)")")
+        plan+=("$(words "$m" "$n" analyze "$f")") ;;
       ais)
-        plan+=("$m $n ais $f $decks/ais.ini $common --ais.steps=$(scale "${ais_steps[$n]}" 20) --ais.trajectories=$(scale "${ais_traj[$n]}" 400)")
-        plan+=("$m $n analyze $f") ;;
+        plan+=("$(words "$m" "$n" ais "$f" "$decks/ais.ini" $common "--ais.steps=$(scale "${ais_steps[$n]}" 20)" "--ais.trajectories=$(scale "${ais_traj[$n]}" 400)")")
+        plan+=("$(words "$m" "$n" analyze "$f")") ;;
       van|mlmc_hb|rigcs)
         case $m in
           van) o="--train.steps=$(scale "${van_steps[$n]}" 10)" ;;
           mlmc_hb) o="--train.steps=$(scale "${mlmc_steps[$n]}" 10)" ;;
           rigcs) o="--train.stage_steps=$(scale_list "${rigcs_steps[$n]}") --train.stage_batch=$(batch_list "${rigcs_steps[$n]}")" ;;
         esac
-        plan+=("$m $n train $f $decks/$m.ini $common $o $smp")
-        plan+=("$m $n sample $f $decks/$m.ini $common $o $smp")
-        plan+=("$m $n analyze $f") ;;
+        plan+=("$(words "$m" "$n" train "$f" "$decks/$m.ini" $common $o $smp)")
+        plan+=("$(words "$m" "$n" sample "$f" "$decks/$m.ini" $common $o $smp)")
+        plan+=("$(words "$m" "$n" analyze "$f")") ;;
       *) echo "unknown method '$m' (wolff ais van mlmc_hb rigcs)" >&2; exit 2 ;;
     esac
   done
@@ -132,7 +134,7 @@ summary=()
 k=0
 for line in "${plan[@]}"; do
   k=$((k + 1))
-  read -r -a w <<< "$line"
+  eval "w=($line)"
   m=${w[0]} n=${w[1]} step=${w[2]}
   log=$outdir/logs/${m}_N${n}.$step.log
   printf '[%2d/%d] %-12s N=%-3d %-8s ' "$k" "$total" "${name[$m]}" "$n" "$step"

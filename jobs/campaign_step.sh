@@ -7,7 +7,8 @@
 #   ais      skipped if /ais is complete; an unfinished file is continued (--resume)
 #   train    skipped if /train is complete; an unfinished one is continued (--resume)
 #   sample   skipped if /samples is complete; an unfinished set is continued (--resume)
-#   analyze  skipped if /results exists (rigcs sample removes /results of a new set)
+#   analyze  skipped if /results exists and was made from a complete run (rigcs sample
+#            and ais remove /results when they add rows)
 # The deck and overrides of the first run are kept in RUNFILE.args; a later call with
 # other settings is refused (delete the run file to redo it with the new ones).
 # Environment: RIGCS (binary; default build/app/rigcs), LAUNCH (how parallel commands
@@ -54,7 +55,10 @@ with f:
     elif what == "sample":
         print(status("samples"))
     elif what == "analyze":
-        print("complete" if "results" in f and len(f["results"]) > 0 else "none")
+        # Results of an incomplete run (rigcs 0.x before issue 10 kept them after a
+        # resume) do not count: analyze again.
+        done = "results" in f and len(f["results"]) > 0 and int(f["results"].attrs.get("complete", 1)) == 1
+        print("complete" if done else "none")
 EOF
 }
 

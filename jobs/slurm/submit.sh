@@ -25,11 +25,16 @@ gres=()
 if [ "$gpus" != 0 ]; then gres=(--gres="gpu:$gpus"); fi
 resume=()
 if [ "$cmd" = train ]; then resume=(--resume); fi
-sbatch --account="$account" --partition="$partition" --nodes="$nodes" --ntasks="$tasks" \
-  --time="$time" "${gres[@]}" --job-name="rigcs-$cmd" --requeue --signal=B:TERM@120 \
-  --output="${output%.h5}.%j.log" <<SCRIPT
-#!/usr/bin/env bash
-set -euo pipefail
-echo "rigcs job \$SLURM_JOB_ID on \$SLURM_JOB_NODELIST: $cmd $deck -> $output"
-srun "$binary" $cmd "$deck" --run.output="$output" ${resume[*]:-} $*
-SCRIPT
+# The job script is generated with every argument quoted by printf %q, so a deck or
+# output name with spaces, quotes, ';' or '$(...)' reaches rigcs as that name and
+# nothing of it is run by the shell.
+job_script() {
+  printf '#!/usr/bin/env bash\nset -euo pipefail\n'
+  printf 'echo "rigcs job $SLURM_JOB_ID on $SLURM_JOB_NODELIST:" %q\n' "$cmd $deck -> $output"
+  printf 'srun'
+  printf ' %q' "$binary" "$cmd" "$deck" "--run.output=$output" ${resume[@]+"${resume[@]}"} "$@"
+  printf '\n'
+}
+job_script "$@" | sbatch --account="$account" --partition="$partition" --nodes="$nodes" --ntasks="$tasks" \
+  --time="$time" ${gres[@]+"${gres[@]}"} --job-name="rigcs-$cmd" --requeue --signal=B:TERM@120 \
+  --output="${output%.h5}.%j.log"

@@ -193,6 +193,13 @@ GammaResult analyse_fluctuations(const ReplicaSeries& x, const Shape& shape,
   GammaResult res;
   res.n = shape.n;
   const double n = static_cast<double>(shape.n);
+  // Below kGammaMinMeasurements neither the variance nor a window can be estimated:
+  // the error is undefined (NaN), not 0 (a zero error bar reads as exact).
+  if (shape.n < kGammaMinMeasurements) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    res.error = res.tau_int = res.tau_int_error = nan;
+    return res;
+  }
   // Cap: beyond half the longest replica, Gamma(t) rests on too few pairs to mean anything.
   const int w_max = static_cast<int>(shape.max_length / 2);
 

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <iostream>
+#include <new>
 #include <sstream>
 
 #include "rigcs/app/command.hpp"
@@ -56,11 +58,42 @@ void echo_parameters(const CommandContext& ctx, const std::string& command) {
   ctx.out.flush();
 }
 
-int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostream& out,
+namespace {
+
+bool is_help(const std::string& a) { return a == "--help" || a == "-h" || a == "help"; }
+
+// LibTorch reports a failed allocation as a c10::Error with a backtrace; what the user
+// needs is which setting asked for the memory.
+std::string explain(const std::exception& e, const std::string& command) {
+  std::string what = e.what();
+  const bool oom = dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
+                   what.find("can't allocate memory") != std::string::npos ||
+                   what.find("out of memory") != std::string::npos;
+  if (!oom) return what;
+  const auto nl = what.find('\n');
+  std::string first = what.substr(0, nl);
+  if (dynamic_cast<const std::bad_alloc*>(&e) != nullptr) first = "cannot allocate memory";
+  std::string keys = "model.N";
+  if (command == "train") keys = "train.batch / train.stage_batch (the batch per rank) or model.N";
+  else if (command == "sample") keys = "sample.chunk (samples per rank at a time) or sample.p_count";
+  else if (command == "mcmc") keys = "mcmc.measurements or model.N";
+  else if (command == "ais") keys = "ais.steps or model.N";
+  return "out of memory (" + first + "): lower " + keys + ", or use more ranks";
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args_in, Communicator& comm, std::ostream& out,
             std::ostream& err) {
   const bool root = comm.is_root();
+  std::string command_name;
+  std::vector<std::string> args = args_in;
+  // `rigcs <command> --help` is `rigcs help <command>`.
+  if (args.size() >= 2 && find_command(args[0]) != nullptr &&
+      std::any_of(args.begin() + 1, args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; }))
+    args = {"help", args[0]};
   try {
-    if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    if (args.empty() || is_help(args[0])) {
       if (args.size() >= 2) {
         const Command* c = find_command(args[1]);
         RIGCS_CHECK(c, "unknown command '" << args[1] << "'; 'rigcs help' lists the commands");
@@ -79,6 +112,13 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
     const Command* cmd = find_command(args[0]);
     RIGCS_CHECK(cmd, "unknown command '" << args[0] << "'; 'rigcs help' lists the commands");
 
+    // One deck serves every command of a job (train, sample, analyze), so decks are
+    // checked against the keys of all commands; a command reads the ones it needs. The
+    // command's own declarations come last, so its defaults win (run.output of mcmc is
+    // mcmc.h5, as `rigcs help mcmc` says, not another command's).
+    ParamRegistry reg = full_registry();
+    cmd->declare(reg);
+
     std::vector<std::string> positional, overrides;
     bool json = false, overwrite = false, quiet = false, resume = false, fit = false;
     for (std::size_t i = 1; i < args.size(); ++i) {
@@ -88,12 +128,18 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
       else if (a == "--quiet") quiet = true;
       else if (a == "--resume") resume = true;
       else if (a == "--fit") fit = true;
-      else if (a.rfind("--", 0) == 0) overrides.push_back(a.substr(2));
-      else positional.push_back(a);
+      else if (a.rfind("--", 0) == 0) {
+        std::string ov = a.substr(2);
+        // "--model.N 8": a known key without '=' takes the next word as its value
+        // (otherwise "8" would be read as the deck).
+        if (ov.find('=') == std::string::npos && reg.has(ov) && i + 1 < args.size() &&
+            args[i + 1].rfind("--", 0) != 0)
+          ov += "=" + args[++i];
+        overrides.push_back(ov);
+      } else {
+        positional.push_back(a);
+      }
     }
-    // One deck serves every command of a job (train, sample, analyze), so decks are
-    // checked against the keys of all commands; a command reads the ones it needs.
-    const ParamRegistry reg = full_registry();
     // `analyze` takes a run file; every other command takes an optional deck.
     std::string deck;
     if (cmd->name != "analyze" && !positional.empty()) {
@@ -105,16 +151,25 @@ int run_cli(const std::vector<std::string>& args, Communicator& comm, std::ostre
     if (fit) ctx.params.set("train.fit", "true");
     if (ctx.params.has("run.overwrite") && overwrite) ctx.params.set("run.overwrite", "true");
     if (ctx.params.has("run.overwrite")) ctx.overwrite = ctx.params.get_bool("run.overwrite");
+    command_name = cmd->name;
     const int rc = cmd->run(ctx);
     // Rank 0 writes the files: when a command returns on any rank, they are in place,
     // so the next command sees the same files on every rank. (Not on failure: a rank
-    // that failed alone must not wait here; main() then aborts all ranks.)
+    // that failed alone must not wait here.) rc 3 (stopped by a signal) is collective.
     if (rc == 0) comm.barrier();
     return rc;
   } catch (const std::exception& e) {
-    err << "rigcs: error" << (comm.size() > 1 ? " on rank " + std::to_string(comm.rank()) : "")
-        << ": " << e.what() << std::endl;
-    return 1;
+    const std::string msg = explain(e, command_name);
+    // Most failures are reached by every rank (a bad key; an error rank 0 broadcast):
+    // then one line from rank 0, and every rank exits normally. A rank that failed
+    // alone says so itself and ends the job, since the others wait for it forever.
+    if (comm.agree_on_failure(5.0)) {
+      if (root) err << "rigcs: error: " << msg << std::endl;
+      return 1;
+    }
+    err << "rigcs: error on rank " << comm.rank() << " of " << comm.size() << ": " << msg << std::endl;
+    comm.abort(1);
+    return 1;  // not reached
   }
 }
 

@@ -3,11 +3,13 @@
 // not depend on the rank count. Finished trajectories are appended to /ais chunk by
 // chunk: a killed job keeps them and --resume completes it.
 #include <cmath>
+#include <filesystem>
 #include <ostream>
 
 #include "commands_internal.hpp"
 #include "run_output.hpp"
 #include "rigcs/core/error.hpp"
+#include "rigcs/core/json.hpp"
 #include "rigcs/core/progress.hpp"
 #include "rigcs/core/rng.hpp"
 #include "rigcs/io/h5file.hpp"
@@ -15,6 +17,9 @@
 #include "rigcs/mc/ais.hpp"
 
 namespace rigcs {
+namespace {
+const std::vector<std::string> kAisColumns = {"energy", "abs_m", "m2", "index", "log_w"};
+}  // namespace
 
 Command make_ais_command() {
   Command c;
@@ -46,7 +51,15 @@ Command make_ais_command() {
     const std::int64_t chunk = p.get_int("ais.chunk");
     const auto seed = static_cast<std::uint64_t>(p.get_int("run.seed"));
 
+    const auto lock = lock_output(ctx, path, "ais");
     std::int64_t rounds_done = 0;
+    bool already_complete = false;
+    // Requeued batch jobs pass --resume every time, the first time included.
+    if (ctx.resume && !std::filesystem::exists(path)) {
+      if (comm.is_root() && !ctx.json && !ctx.quiet)
+        ctx.out << "--resume: no run file " << path << " yet; starting a new run\n";
+      ctx.resume = false;
+    }
     if (ctx.resume) {
       H5File f = H5File::open_read(path);
       const RunHeader h = read_run_header(f);
@@ -54,8 +67,32 @@ Command make_ais_command() {
       check_same_deck(p, h.deck, path, {"run.overwrite", "run.threads", "run.device"});
       RIGCS_CHECK(h.ranks == comm.size(), path << " was written on " << h.ranks << " ranks; resume on as many");
       rounds_done = f.attr_int64("/ais", "rounds_done");
+      already_complete = f.attr_string("/ais", "status") == "complete";
     } else {
+      if (!ctx.overwrite && std::filesystem::is_regular_file(path)) {
+        // A killed run is continued by --resume; --overwrite would throw its work away.
+        std::string unfinished;
+        try {
+          H5File f = H5File::open_read(path);
+          if (read_run_header(f).kind == "ais" && f.attr_string("/ais", "status") != "complete")
+            unfinished = std::to_string(counted_rows(f, "/ais", "log_w", {})) + " of " +
+                         std::to_string(f.attr_int64("/ais", "trajectories")) + " trajectories";
+        } catch (const std::exception&) {
+          // not a readable AIS file: the generic message below
+        }
+        RIGCS_CHECK(unfinished.empty(), "output file '" << path << "' holds an unfinished AIS run (" << unfinished
+                                                        << "); pass --resume to continue it, or --overwrite to start anew");
+      }
       check_output_writable(path, ctx.overwrite);
+    }
+    if (already_complete) {
+      // Nothing to add: the file is left exactly as it is.
+      if (comm.is_root() && !ctx.quiet && !ctx.json)
+        ctx.out << "the AIS run in " << path << " is already complete (" << total << " trajectories); nothing to do\n";
+      if (comm.is_root() && ctx.json)
+        ctx.out << JsonObject().add("output", path).add("trajectories", static_cast<long long>(total))
+                       .add("appended", 0LL).str() << "\n";
+      return 0;
     }
     echo_parameters(ctx, "ais");
     comm.barrier();
@@ -80,9 +117,20 @@ Command make_ais_command() {
                    "one row per finished trajectory: log_w (relative to Z_0 = 2^V), the final configuration's "
                    "energy H, abs_m, m2, and its index t (random stream (seed, t))");
         g.write("/ais/beta_ladder", ais_beta_ladder(model.beta(), ap.steps, ap.spacing));
-        out.commit();
+        g.set_attr("/ais", "rows", std::int64_t{0});
+        out.commit("running");
+        f = std::make_unique<H5File>(H5File::open_rw(path));
+      } else {
+        f = std::make_unique<H5File>(H5File::open_rw(path));
+        // Estimates of the old rows are stale once rows are added; rows past the last
+        // finished round were cut short.
+        if (f->exists("/results")) f->remove("/results");
+        const auto rows = static_cast<std::uint64_t>(work_done_after(total, chunk, comm.size(), rounds_done));
+        counted_rows(*f, "/ais", "log_w", kAisColumns);  // refuses a damaged file
+        cut_to_rows(*f, "/ais", kAisColumns, rows);
+        commit_rows(*f, "/ais", rows, rounds_done);
+        append_run_segment(*f, ctx, "ais");
       }
-      f = std::make_unique<H5File>(H5File::open_rw(path));
     }
     const WorkShare share = split_work(total, comm.rank(), comm.size());
     const std::int64_t rounds = work_rounds(total, chunk, comm.size());
@@ -115,16 +163,23 @@ Command make_ais_command() {
           f->append("/ais/index", idx);
           f->append("/ais/log_w", gw);  // last: its length counts complete rows
         }
-        f->set_attr("/ais", "rounds_done", round + 1);
-        f->flush();
+        // The round counts once every column of it is on disk.
+        commit_rows(*f, "/ais", static_cast<std::uint64_t>(work_done_after(total, chunk, comm.size(), round + 1)),
+                    round + 1);
       }
       progress.update(round + 1);
     }
     if (f) {
       f->set_attr("/ais", "status", "complete");
       write_run_end_time(*f);
+      finish_run_segment(*f, "complete");
+      f->sync();
       f->close();
     }
+    if (comm.is_root() && ctx.json)
+      ctx.out << JsonObject().add("output", path).add("trajectories", static_cast<long long>(total))
+                     .add("appended", static_cast<long long>(total - work_done_after(total, chunk, comm.size(), rounds_done)))
+                     .str() << "\n";
     if (comm.is_root() && !ctx.quiet && !ctx.json)
       ctx.out << "wrote " << total << " AIS trajectories to " << path << "\nnext: rigcs analyze " << path << "\n";
     return 0;

@@ -1,9 +1,11 @@
 // `rigcs analyze run.h5`: Gamma-method analysis of whatever the run file holds.
 #include <cmath>
+#include <cstdio>
 #include <ostream>
 
 #include "commands_internal.hpp"
 #include "results.hpp"
+#include "run_output.hpp"
 #include "rigcs/analysis/gamma.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/core/rng.hpp"
@@ -14,6 +16,91 @@
 
 namespace rigcs {
 namespace {
+
+// --- health checks -----------------------------------------------------------------
+
+std::string fmt(double x, int digits = 4) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, x);
+  return buf;
+}
+
+const NamedResult* find(const ResultList& res, const std::string& name) {
+  for (const auto& x : res)
+    if (x.name == name) return &x;
+  return nullptr;
+}
+
+void check(Analysis& a, bool ok, const std::string& text) { a.health.push_back({ok, text}); }
+
+void check_completeness(Analysis& a, std::uint64_t rows, std::int64_t requested, const std::string& status,
+                        const std::string& what) {
+  a.rows = rows;
+  a.completeness = std::to_string(rows) + " of " + std::to_string(requested) + " " + what;
+  a.complete = status == "complete" && static_cast<std::int64_t>(rows) >= requested;
+  if (a.complete)
+    check(a, true, "run complete: " + a.completeness);
+  else
+    check(a, false, "INCOMPLETE run: " + a.completeness + " (status '" + status +
+                        "'); the estimates rest on the finished rows only; continue it with --resume");
+}
+
+// Importance-sampling weights: an ESS of a few samples makes the error bars meaningless.
+void check_ess(Analysis& a) {
+  const NamedResult* ess = find(a.results, "ess");
+  if (ess == nullptr) return;
+  const double effective = ess->r.value * static_cast<double>(ess->r.n);
+  if (effective < 100)
+    check(a, false, "ESS: only " + fmt(effective, 3) + " effective samples (ESS per sample " + fmt(ess->r.value) +
+                        "): the error bars of the reweighted estimates are not trustworthy");
+  else
+    check(a, true, "ESS: " + fmt(effective, 6) + " effective samples (" + fmt(ess->r.value) + " per sample)");
+}
+
+// EMDM = exp(betaF_p - betaF_q) < 1 when q misses regions of p: biased estimates.
+void check_emdm(Analysis& a) {
+  const NamedResult* e = find(a.results, "emdm");
+  if (e == nullptr) {
+    check(a, true, "EMDM: not measured (sample.p_count = 0), mode dropping not checked");
+    return;
+  }
+  if (!(e->r.value >= 0.9))
+    check(a, false, "EMDM = " + fmt(e->r.value) +
+                        " is well below 1: the model drops modes of p, so the estimates are biased "
+                        "beyond their error bars");
+  else
+    check(a, true, "EMDM = " + fmt(e->r.value) + ": no sign of mode dropping");
+}
+
+// The automatic window must stay well inside the series (Wolff 2004: N >> tau_int), or
+// tau_int and the error are guesses: W above a twentieth of the series is flagged.
+void check_windows(Analysis& a) {
+  std::vector<std::string> bad;
+  for (const auto& x : a.results) {
+    const std::int64_t len = x.series_length > 0 ? x.series_length : x.r.n;
+    if (x.r.window > 0 && 20 * static_cast<std::int64_t>(x.r.window) > len)
+      bad.push_back(x.name + " (W = " + std::to_string(x.r.window) + " of " + std::to_string(len) + ")");
+  }
+  if (bad.empty()) {
+    check(a, true, "tau_int windows are well inside the series");
+    return;
+  }
+  std::string list;
+  for (const auto& b : bad) list += (list.empty() ? "" : ", ") + b;
+  check(a, false, "tau_int window too close to the series length for " + list +
+                      ": the series is too short for its autocorrelation; the errors are underestimated");
+}
+
+void check_undefined_errors(Analysis& a) {
+  std::string list;
+  for (const auto& x : a.results)
+    if (std::isnan(x.r.error)) list += (list.empty() ? "" : ", ") + x.name;
+  if (!list.empty())
+    check(a, false, "no error bar for " + list + ": fewer than " + std::to_string(kGammaMinMeasurements) +
+                        " measurements");
+}
+
+// --- analyses ------------------------------------------------------------------------
 
 ReplicaSeries read_replicas(const H5File& f, const std::string& path) {
   const H5Dims d = f.dims(path);
@@ -26,35 +113,45 @@ ReplicaSeries read_replicas(const H5File& f, const std::string& path) {
   return out;
 }
 
-ResultList analyze_mcmc(const H5File& f, const GammaOptions& opt) {
+Analysis analyze_mcmc(const H5File& f, const GammaOptions& opt) {
   RIGCS_CHECK(f.is_group("/mcmc"), f.path() << " has no /mcmc group: not an MCMC run, or an incomplete file");
   const double v = std::pow(static_cast<double>(f.attr_int64("/model", "N")), 2);
-  ResultList res;
+  Analysis a;
+  ResultList& res = a.results;
   const ReplicaSeries energy = read_replicas(f, "/mcmc/energy");
-  res.push_back({"E", gamma_method(energy, opt), "<H>, extensive"});
+  const auto len = static_cast<std::int64_t>(energy.empty() ? 0 : energy.front().size());
+  res.push_back({"E", gamma_method(energy, opt), "<H>, extensive", len});
   GammaResult e_site = res.back().r;
   e_site.value /= v;
   e_site.error /= v;
-  res.push_back({"E_per_site", e_site, "<H>/V"});
-  res.push_back({"abs_m", gamma_method(read_replicas(f, "/mcmc/abs_m"), opt), "<|M|>/V"});
-  res.push_back({"m2", gamma_method(read_replicas(f, "/mcmc/m2"), opt), "<(M/V)^2>"});
-  return res;
+  res.push_back({"E_per_site", e_site, "<H>/V", len});
+  res.push_back({"abs_m", gamma_method(read_replicas(f, "/mcmc/abs_m"), opt), "<|M|>/V", len});
+  res.push_back({"m2", gamma_method(read_replicas(f, "/mcmc/m2"), opt), "<(M/V)^2>", len});
+  // MCMC files appear atomically, complete.
+  a.rows = static_cast<std::uint64_t>(res.front().r.n);
+  a.completeness = std::to_string(energy.size()) + " chain(s) x " + std::to_string(len) + " measurements";
+  check(a, true, "run complete: " + a.completeness);
+  check_windows(a);
+  check_undefined_errors(a);
+  return a;
 }
 
+const std::vector<std::string> kSampleColumns = {"log_q", "minus_beta_H", "energy", "abs_m", "replica"};
+
 // A sample group (/samples, /samples_p) split into replicas by its `replica` column.
-// Rows past the length of log_q (written last) belong to an append cut short.
-SampleSet read_sample_set(const H5File& f, const std::string& group) {
-  const auto log_q = f.read_double(group + "/log_q");
-  const std::size_t n = log_q.size();
-  auto cut = [&](std::vector<double> x) { x.resize(std::min(x.size(), n)); return x; };
+// Only the counted rows are data: rows past the counter belong to an append cut short.
+SampleSet read_sample_set(const H5File& f, const std::string& group, std::uint64_t* rows_out = nullptr) {
+  const std::uint64_t n = counted_rows(f, group, "log_q", kSampleColumns);
+  auto cut = [&](std::vector<double> x) { x.resize(n); return x; };
+  const auto log_q = cut(f.read_double(group + "/log_q"));
   const auto mbh = cut(f.read_double(group + "/minus_beta_H"));
   const auto energy = cut(f.read_double(group + "/energy"));
   const auto abs_m = cut(f.read_double(group + "/abs_m"));
   auto rep = f.read_int64(group + "/replica");
-  RIGCS_CHECK(mbh.size() == n && energy.size() == n && abs_m.size() >= n && rep.size() >= n,
-              f.path() << ": " << group << " is incomplete (datasets of different lengths)");
   SampleSet set;
   for (std::size_t i = 0; i < n; ++i) {
+    RIGCS_CHECK(rep[i] >= 0 && rep[i] < 65536, f.path() << ": " << group << "/replica[" << i << "] = " << rep[i]
+                                                       << " is not a rank (the file is damaged)");
     const auto r = static_cast<std::size_t>(rep[i]);
     if (set.replicas.size() <= r) set.replicas.resize(r + 1);
     auto& c = set.replicas[r];
@@ -63,19 +160,26 @@ SampleSet read_sample_set(const H5File& f, const std::string& group) {
     c.energy.push_back(energy[i]);
     c.abs_m.push_back(abs_m[i]);
   }
+  if (rows_out != nullptr) *rows_out = n;
   return set;
 }
 
-void add(ResultList& res, const Estimates& est, const std::string& name, const std::string& note) {
-  if (est.has(name)) res.push_back({name, est.at(name), note});
+void add(ResultList& res, const Estimates& est, const std::string& name, const std::string& note,
+         std::int64_t series_length = 0) {
+  if (est.has(name)) res.push_back({name, est.at(name), note, series_length});
 }
 
-ResultList analyze_samples(const H5File& f, std::uint64_t seed, const GammaOptions& opt) {
+Analysis analyze_samples(const H5File& f, const RunHeader& h, const GammaOptions& opt) {
+  const std::uint64_t seed = h.seed;
   RIGCS_CHECK(f.is_group("/samples") && f.exists("/samples/log_q"),
               f.path() << " holds a trained model but no sample set: run 'rigcs sample' with the same deck first");
   const double beta = f.attr_double("/model", "beta");
-  const SampleSet q = read_sample_set(f, "/samples");
-  ResultList res;
+  std::uint64_t rows = 0;
+  const SampleSet q = read_sample_set(f, "/samples", &rows);
+  RIGCS_CHECK(rows > 0, f.path() << ": the sample set holds no complete sample yet; continue it with "
+                                    "'rigcs sample <deck> --resume'");
+  Analysis a;
+  ResultList& res = a.results;
   const Estimates is = estimate_importance(q, beta, opt);
   add(res, is, "lnZ", "log Z (importance sampling)");
   add(res, is, "betaF", "beta F = -log Z");
@@ -85,27 +189,74 @@ ResultList analyze_samples(const H5File& f, std::uint64_t seed, const GammaOptio
   add(res, is, "beta_E", "beta <H>");
   add(res, is, "abs_m", "<|M|>/V reweighted");
   add(res, is, "log_w_mean", "<log w>_q, variational lower bound of log Z");
+  bool have_p = false;
   if (f.is_group("/samples_p") && f.exists("/samples_p/log_q")) {
     GammaOptions p_opt = opt;
     p_opt.independent = false;
-    const Estimates md = estimate_mode_dropping(q, read_sample_set(f, "/samples_p"), p_opt);
-    add(res, md, "emdm", "exp(betaF_p - betaF_q): 1 = no mode dropping");
-    add(res, md, "kl_qp", "KL(q||p)");
-    add(res, md, "kl_pq", "KL(p||q)");
+    std::uint64_t p_rows = 0;
+    const SampleSet p = read_sample_set(f, "/samples_p", &p_rows);
+    if (p_rows > 0) {
+      have_p = true;
+      std::int64_t shortest = 0;
+      for (const auto& c : p.replicas)
+        if (!c.log_q.empty() && (shortest == 0 || static_cast<std::int64_t>(c.log_q.size()) < shortest))
+          shortest = static_cast<std::int64_t>(c.log_q.size());
+      const Estimates md = estimate_mode_dropping(q, p, p_opt);
+      add(res, md, "emdm", "exp(betaF_p - betaF_q): 1 = no mode dropping", shortest);
+      add(res, md, "kl_qp", "KL(q||p)", shortest);
+      add(res, md, "kl_pq", "KL(p||q)", shortest);
+    }
   }
-  Rng rng(seed, 0, StreamId::NeuralMcmc);
-  const NeuralMcmcResult imh = neural_mcmc(q, beta, rng);
-  add(res, imh.estimates, "acceptance", "neural MCMC acceptance rate");
-  add(res, imh.estimates, "imh_E", "<H> by neural MCMC (independent Metropolis-Hastings)");
-  add(res, imh.estimates, "imh_abs_m", "<|M|>/V by neural MCMC");
-  return res;
+  // Neural MCMC needs a chain of a few proposals; a failure of it must not cost the
+  // other estimates.
+  std::string imh_failure;
+  try {
+    Rng rng(seed, 0, StreamId::NeuralMcmc);
+    const NeuralMcmcResult imh = neural_mcmc(q, beta, rng);
+    add(res, imh.estimates, "acceptance", "neural MCMC acceptance rate");
+    add(res, imh.estimates, "imh_E", "<H> by neural MCMC (independent Metropolis-Hastings)");
+    add(res, imh.estimates, "imh_abs_m", "<|M|>/V by neural MCMC");
+  } catch (const std::exception& e) {
+    imh_failure = e.what();
+  }
+
+  const std::string status = f.has_attr("/samples", "status") ? f.attr_string("/samples", "status") : "unknown";
+  const std::int64_t requested = f.has_attr("/samples", "count") ? f.attr_int64("/samples", "count")
+                                                                 : static_cast<std::int64_t>(rows);
+  check_completeness(a, rows, requested, status, "samples");
+  // A model that collapsed onto one configuration or one pair s, -s has an entropy of 0
+  // or ln 2, where p has more (away from the deep ordered phase): the training's own
+  // threshold train.collapse_entropy (0: not checked) decides, as it did in training.
+  const double threshold = full_registry().parse_text(h.deck, "stored in " + f.path(), {}).get_real("train.collapse_entropy");
+  double mean_minus_log_q = 0;
+  std::int64_t m = 0;
+  for (const auto& c : q.replicas)
+    for (double lq : c.log_q) {
+      mean_minus_log_q -= lq;
+      ++m;
+    }
+  mean_minus_log_q /= static_cast<double>(std::max<std::int64_t>(m, 1));
+  if (mean_minus_log_q < threshold)
+    check(a, false, "collapsed model: the entropy estimate -<log q> = " + fmt(mean_minus_log_q) + " nats is below " +
+                        fmt(threshold) + " (train.collapse_entropy): the samples repeat one or two configurations, "
+                        "and every estimate, error bars included, is meaningless");
+  check_ess(a);
+  if (have_p) check_emdm(a);
+  else check(a, true, "EMDM: not measured (no samples from p), mode dropping not checked");
+  check_windows(a);
+  check_undefined_errors(a);
+  if (!imh_failure.empty()) check(a, false, "neural MCMC skipped: " + imh_failure);
+  return a;
 }
 
-ResultList analyze_ais(const H5File& f, const GammaOptions& opt) {
+const std::vector<std::string> kAisColumns = {"log_w", "energy", "abs_m"};
+
+Analysis analyze_ais(const H5File& f, const GammaOptions& opt) {
   RIGCS_CHECK(f.exists("/ais/log_w"), f.path() << " holds no finished AIS trajectory yet");
-  const auto log_w = f.read_double("/ais/log_w");
-  const std::size_t n = log_w.size();
+  const std::uint64_t n = counted_rows(f, "/ais", "log_w", kAisColumns);
+  RIGCS_CHECK(n > 0, f.path() << " holds no finished AIS trajectory yet");
   auto cut = [&](std::vector<double> x) { x.resize(n); return x; };
+  const auto log_w = cut(f.read_double("/ais/log_w"));
   const double log_z0 = f.attr_double("/ais", "log_Z0");
   // AIS as importance sampling: the start is uniform (log q = -V ln 2) and the
   // trajectory weight plays the role of -beta H, so log w = log_w + V ln 2.
@@ -115,33 +266,58 @@ ResultList analyze_ais(const H5File& f, const GammaOptions& opt) {
   c.energy = cut(f.read_double("/ais/energy"));
   c.abs_m = cut(f.read_double("/ais/abs_m"));
   const Estimates est = estimate_importance(SampleSet({c}), f.attr_double("/model", "beta"), opt);
-  ResultList res;
+  Analysis a;
+  ResultList& res = a.results;
   add(res, est, "lnZ", "log Z (Cluster-AIS)");
   add(res, est, "betaF", "beta F = -log Z");
   add(res, est, "F", "F = betaF / beta");
   add(res, est, "ess", "ESS of the trajectory weights, per trajectory");
   add(res, est, "E", "<H> reweighted final configurations");
   add(res, est, "abs_m", "<|M|>/V reweighted final configurations");
-  return res;
+  const std::string status = f.has_attr("/ais", "status") ? f.attr_string("/ais", "status") : "unknown";
+  const std::int64_t requested =
+      f.has_attr("/ais", "trajectories") ? f.attr_int64("/ais", "trajectories") : static_cast<std::int64_t>(n);
+  check_completeness(a, n, requested, status, "trajectories");
+  check_ess(a);
+  check_windows(a);
+  check_undefined_errors(a);
+  return a;
 }
 
 void analyze_file(CommandContext& ctx, const std::string& path) {
     GammaOptions opt;
     opt.s_tau = ctx.params.get_real("analysis.s_tau");
-    ResultList res;
+    Analysis a;
     std::string kind;
     {
       H5File f = H5File::open_read(path);
       const RunHeader h = read_run_header(f);
       kind = h.kind;
-      if (kind == "mcmc") res = analyze_mcmc(f, opt);
-      else if (kind == "train") res = analyze_samples(f, h.seed, opt);
-      else if (kind == "ais") res = analyze_ais(f, opt);
+      if (kind == "mcmc") a = analyze_mcmc(f, opt);
+      else if (kind == "train") a = analyze_samples(f, h, opt);
+      else if (kind == "ais") a = analyze_ais(f, opt);
       else RIGCS_FAIL(path << " is a '" << kind << "' run file, which analyze cannot read yet");
     }
-    if (ctx.params.get_bool("analysis.store")) store_results(path, res);
-    if (ctx.json) ctx.out << results_json(res) << "\n";
-    else print_results_table(ctx.out, res, "results of " + path + " (" + kind + ")");
+    // Printed first: a file that cannot take /results (a full disk) still shows them.
+    if (ctx.json) {
+      ctx.out << results_json(a) << "\n";
+    } else {
+      print_results_table(ctx.out, a.results,
+                          "results of " + path + " (" + kind + (a.complete ? "" : ", INCOMPLETE: " + a.completeness) + ")");
+      print_health(ctx.out, a);
+    }
+    ctx.out.flush();
+    if (ctx.params.get_bool("analysis.store")) {
+      // A run that still writes the file would lose its appends to our rename.
+      OutputLock lock(path, "analyze");
+      try {
+        store_results(path, a);
+      } catch (const std::exception& e) {
+        RIGCS_FAIL("the results above could not be stored under /results of " << path << ": " << e.what()
+                                                                               << " (the run file is unchanged; "
+                                                                                  "--analysis.store=false skips storing)");
+      }
+    }
 }
 
 }  // namespace

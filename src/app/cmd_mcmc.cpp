@@ -6,6 +6,7 @@
 #include "commands_internal.hpp"
 #include "run_output.hpp"
 #include "rigcs/core/error.hpp"
+#include "rigcs/core/json.hpp"
 #include "rigcs/core/progress.hpp"
 #include "rigcs/io/run_file.hpp"
 #include "rigcs/core/rng.hpp"
@@ -38,6 +39,7 @@ Command make_mcmc_command() {
     const std::string start_time = utc_now_iso8601();
     const std::string output = p.get_string("run.output");
     // Refuse before hours of work, not after.
+    const auto lock = lock_output(ctx, output, "mcmc");
     check_output_writable(output, ctx.overwrite);
     echo_parameters(ctx, "mcmc");
 
@@ -111,6 +113,9 @@ Command make_mcmc_command() {
     f.write("/mcmc/rng_streams", streams, {R, 3});
     f.write("/mcmc/rng_final_state", states, {R, 4});
     out.commit();
+    if (ctx.json)
+      ctx.out << JsonObject().add("output", output).add("replicas", static_cast<long long>(R))
+                     .add("measurements", static_cast<long long>(T)).str() << "\n";
     if (!ctx.json && !ctx.quiet)
       ctx.out << "wrote " << R << " chain(s) x " << T << " measurements to " << output
               << "\nnext: rigcs analyze " << output << "\n";

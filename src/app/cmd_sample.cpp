@@ -14,7 +14,9 @@
 
 #include "commands_internal.hpp"
 #include "model_factory.hpp"
+#include "run_output.hpp"
 #include "rigcs/core/error.hpp"
+#include "rigcs/core/json.hpp"
 #include "rigcs/core/progress.hpp"
 #include "rigcs/core/rng.hpp"
 #include "rigcs/io/h5file.hpp"
@@ -83,6 +85,8 @@ void append_gathered(Communicator& comm, H5File* f, const std::string& group, co
   // log_q last: its length is the number of complete samples.
   f->append(group + "/log_q", lq);
 }
+
+const std::vector<std::string> kSampleColumns = {"spins", "energy", "abs_m", "minus_beta_H", "replica", "log_q"};
 
 // The stream of (seed, rank, round), on the model's device (draws on a device need a
 // generator of that device).
@@ -163,39 +167,71 @@ Command make_sample_command() {
     const bool keep_spins = p.get_bool("sample.save_spins");
     const torch::Device device = select_device(p);
 
-    std::unique_ptr<GenerativeSampler> model = make_model(p, plan, plan.stages() - 1);
     const std::string model_file = p.get_string("sample.model");
     const bool from_model = !model_file.empty();
+    {
+      std::error_code ec;
+      RIGCS_CHECK(!(from_model && fs::exists(path) && fs::equivalent(model_file, path, ec)),
+                  "sample.model and run.output name the same file ("
+                      << path << "); the model file is only read: give another run.output");
+    }
+    const auto lock = lock_output(ctx, path, "sample");
+    std::unique_ptr<GenerativeSampler> model = make_model(p, plan, plan.stages() - 1);
     if (from_model) start_from_model(ctx, model_file, path);
     std::int64_t rounds_done = 0;
+    bool already_complete = false;
     {
       H5File f = H5File::open_read(path);
       const RunHeader h = read_run_header(f);
       RIGCS_CHECK(h.kind == "train", path << " is a '" << h.kind << "' run file; rigcs sample needs one written by rigcs train");
       check_compatible_deck(p, h.deck, path);
-      RIGCS_CHECK(f.is_group("/train") && f.attr_string("/train", "status") == "complete",
-                  path << ": training is not complete; finish it with 'rigcs train <deck> --resume'");
+      const std::string tstatus = f.is_group("/train") && f.has_attr("/train", "status") ? f.attr_string("/train", "status") : "missing";
+      RIGCS_CHECK(tstatus != "collapsed", path << ": the training collapsed (a model of a few configurations); "
+                                                  "train anew with a lower train.lr and --overwrite");
+      RIGCS_CHECK(tstatus == "complete",
+                  path << ": training is not complete (status '" << tstatus << "'); finish it with 'rigcs train <deck> --resume'");
       load_model_weights(f, "/weights", *model);
       if (f.is_group("/samples")) {
         if (ctx.resume) {
           RIGCS_CHECK(f.attr_int64("/samples", "count") == count && f.attr_int64("/samples", "ranks") == comm.size() &&
                           f.attr_int64("/samples", "chunk") == chunk,
                       path << ": --resume needs the same sample.count, sample.chunk and rank count as the run it continues");
+          RIGCS_CHECK(!f.has_attr("/samples", "seed") || f.attr_int64("/samples", "seed") == static_cast<std::int64_t>(seed),
+                      path << ": the sample set was drawn with run.seed = " << f.attr_int64("/samples", "seed")
+                           << ", but now run.seed = " << seed << ": resuming needs the same seed (or start anew with --overwrite)");
+          if (f.has_attr("/samples", "deck")) {
+            const Params before = full_registry().parse_text(f.attr_string("/samples", "deck"), "stored in " + path, {});
+            RIGCS_CHECK(before.get_bool("sample.save_spins") == keep_spins,
+                        path << ": the sample set was drawn with sample.save_spins = " << before.text("sample.save_spins")
+                             << "; resuming needs the same (or start anew with --overwrite)");
+          }
           rounds_done = f.attr_int64("/samples", "rounds_done");
+          already_complete = f.attr_string("/samples", "status") == "complete";
         } else {
           RIGCS_CHECK(ctx.overwrite, path << " already holds a sample set; pass --resume to complete it or --overwrite to replace it");
         }
       }
     }
+    if (already_complete) {
+      // Nothing to draw: the file is left exactly as it is.
+      if (comm.is_root() && !ctx.quiet && !ctx.json)
+        ctx.out << "the sample set in " << path << " is already complete (" << count << " samples); nothing to do\n";
+      if (comm.is_root() && ctx.json)
+        ctx.out << JsonObject().add("output", path).add("samples", static_cast<long long>(count)).add("appended", 0LL).str() << "\n";
+      return 0;
+    }
     comm.barrier();  // every rank has read the file before rank 0 edits it
     model->to(device);
     echo_parameters(ctx, "sample");
 
+    const std::int64_t rounds = work_rounds(count, chunk, comm.size());
     std::unique_ptr<H5File> f;
     if (comm.is_root()) {
       f = std::make_unique<H5File>(H5File::open_rw(path));
+      // Estimates of the old rows are stale once rows are added.
+      if (f->exists("/results")) f->remove("/results");
       if (rounds_done == 0) {
-        for (const char* g : {"/samples", "/samples_p", "/results"})
+        for (const char* g : {"/samples", "/samples_p"})
           if (f->exists(g)) f->remove(g);
         f->create_group("/samples");
         f->set_attr("/samples", "count", count);
@@ -206,14 +242,21 @@ Command make_sample_command() {
         f->set_attr("/samples", "deck", p.to_deck_text());
         if (from_model) f->set_attr("/samples", "model", model_file);
         f->set_attr("/samples", "status", "running");
-        f->set_attr("/samples", "rounds_done", std::int64_t{0});
         f->set_attr("/samples", "meaning",
                     "independent draws from the model q: log_q, minus_beta_H = -beta*H, energy = H, "
                     "abs_m = |M|/V, replica = MPI rank that drew it; rows in drawing order per replica");
+        commit_rows(*f, "/samples", 0, 0);
+      } else {
+        // Rows past the last finished round were cut short: drop them before appending.
+        const auto rows = static_cast<std::uint64_t>(work_done_after(count, chunk, comm.size(), rounds_done));
+        counted_rows(*f, "/samples", "log_q", kSampleColumns);  // refuses a damaged file
+        cut_to_rows(*f, "/samples", kSampleColumns, rows);
+        if (f->exists("/samples_p")) f->remove("/samples_p");  // drawn in one go after the last round
+        commit_rows(*f, "/samples", rows, rounds_done);
       }
+      append_run_segment(*f, ctx, "sample");
     }
     const WorkShare share = split_work(count, comm.rank(), comm.size());
-    const std::int64_t rounds = work_rounds(count, chunk, comm.size());
     Progress progress("sample", rounds, "chunks", comm.is_root() && !ctx.quiet && !ctx.json, 2.0);
     double draw_seconds = 0;
     std::int64_t drawn = 0;
@@ -230,10 +273,8 @@ Command make_sample_command() {
         e = evaluate(b.spins, b.log_q, beta, j, keep_spins);
       }
       append_gathered(comm, f.get(), "/samples", e, plan.n, keep_spins);
-      if (f) {
-        f->set_attr("/samples", "rounds_done", round + 1);
-        f->flush();
-      }
+      // The round counts once every column of it is on disk.
+      if (f) commit_rows(*f, "/samples", static_cast<std::uint64_t>(work_done_after(count, chunk, comm.size(), round + 1)), round + 1);
       progress.update(round + 1);
     }
     // Sampling speed: seconds per 100 samples on one rank (slowest rank).
@@ -272,14 +313,24 @@ Command make_sample_command() {
         f->set_attr("/samples_p", "interval", interval);
       }
       append_gathered(comm, f.get(), "/samples_p", e, plan.n, false);
+      if (f) {
+        commit_rows(*f, "/samples_p", static_cast<std::uint64_t>(p_count));
+        f->set_attr("/samples_p", "status", "complete");
+      }
     }
     if (f) {
       f->set_attr("/samples", "seconds_per_100", per100);
       f->set_attr("/samples", "status", "complete");
+      finish_run_segment(*f, "complete");
+      f->sync();
       f->close();
     }
+    const std::int64_t appended = count - work_done_after(count, chunk, comm.size(), rounds_done);
+    if (comm.is_root() && ctx.json)
+      ctx.out << JsonObject().add("output", path).add("samples", static_cast<long long>(count)).add("appended", static_cast<long long>(appended))
+                     .add("seconds_per_100", per100).str() << "\n";
     if (comm.is_root() && !ctx.quiet && !ctx.json)
-      ctx.out << "appended " << count << " samples to " << path << " (" << per100
+      ctx.out << "appended " << appended << " samples to " << path << " (" << per100
               << " s per 100 samples per rank)\nnext: rigcs analyze " << path << "\n";
     return 0;
   };

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,8 @@
 #include "rigcs/core/progress.hpp"
 #include "rigcs/io/run_file.hpp"
 #include "rigcs/train/checkpoint.hpp"
+#include "rigcs/train/health.hpp"
+#include "rigcs/core/json.hpp"
 #include "rigcs/train/reverse_kl.hpp"
 
 namespace rigcs {
@@ -26,7 +29,7 @@ volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 
 struct History {
-  std::vector<double> step, stage, loss, mean_f, ess, time;
+  std::vector<double> step, stage, loss, mean_f, ess, time, entropy;
   void add(const TrainStepStats& s, int stg, double t) {
     step.push_back(static_cast<double>(s.step));
     stage.push_back(stg);
@@ -34,6 +37,7 @@ struct History {
     mean_f.push_back(s.mean_f);
     ess.push_back(s.ess);
     time.push_back(t);
+    entropy.push_back(s.entropy);
   }
   void read(const H5File& f) {
     if (!f.is_group("/train/history")) return;
@@ -43,18 +47,23 @@ struct History {
     mean_f = f.read_double("/train/history/mean_f");
     ess = f.read_double("/train/history/ess");
     time = f.read_double("/train/history/time");
+    // Files of older versions have no entropy column.
+    entropy = f.is_dataset("/train/history/entropy") ? f.read_double("/train/history/entropy")
+                                                    : std::vector<double>(step.size(), std::nan(""));
   }
   void write(H5File& f) const {
     f.create_group("/train/history");
     f.set_attr("/train/history", "meaning",
                "one row per training step: step within its stage, stage, REINFORCE loss, "
-               "mean of beta*H + log q (upper bound of beta*F), batch ESS per sample, wall time since the start (s)");
+               "mean of beta*H + log q (upper bound of beta*F), batch ESS per sample, wall time since the start (s), "
+               "batch entropy -<log q> (nats)");
     f.write("/train/history/step", step);
     f.write("/train/history/stage", stage);
     f.write("/train/history/loss", loss);
     f.write("/train/history/mean_f", mean_f);
     f.write("/train/history/ess", ess);
     f.write("/train/history/time", time);
+    f.write("/train/history/entropy", entropy);
   }
 };
 
@@ -63,6 +72,9 @@ struct ResumePoint {
   std::string group;  // checkpoint group; empty: fresh start
   double elapsed = 0;
   History history;
+  bool resumed = false;
+  RunHeader header;                  // of the file resumed: the root keeps it
+  std::vector<RunSegment> segments;  // its provenance records
 };
 
 }  // namespace
@@ -88,6 +100,8 @@ Command make_train_command() {
     const TrainingPlan plan = make_training_plan(p);
     const torch::Device device = select_device(p);
 
+    // One writer per run file: a second train on the same output is refused by name.
+    const auto lock = lock_output(ctx, output, "train");
     // Where to start: fresh, --resume, or automatically after a run stopped by a signal.
     ResumePoint resume;
     namespace fs = std::filesystem;
@@ -99,6 +113,13 @@ Command make_train_command() {
       if (ctx.resume || (interrupted && !ctx.overwrite)) {
         RIGCS_CHECK(h.kind == "train", output << " is a '" << h.kind << "' run file, not a training run");
         check_compatible_deck(p, h.deck, output);
+        // Another seed or rank count would continue another run under this one's name.
+        const Params stored = full_registry().parse_text(h.deck, "stored in " + output, {});
+        RIGCS_CHECK(stored.get_int("run.seed") == p.get_int("run.seed"),
+                    output << " was written with run.seed = " << stored.get_int("run.seed") << ", but now run.seed = "
+                           << p.get_int("run.seed") << ": resuming needs the same seed (or start anew with --overwrite)");
+        RIGCS_CHECK(h.ranks == comm.size(), output << " was written on " << h.ranks << " ranks, but this run has "
+                                                   << comm.size() << ": resume on as many (or start anew with --overwrite)");
         const std::string status = f.attr_string("/train", "status");
         if (status == "complete") {
           // Nothing to train; rewriting the file would drop its samples and results.
@@ -111,10 +132,22 @@ Command make_train_command() {
         resume.group = "/weights";
         resume.elapsed = f.attr_double("/train", "elapsed_seconds");
         resume.history.read(f);
+        resume.resumed = true;
+        resume.header = h;
+        resume.segments = read_run_segments(f);
         if (comm.is_root() && !ctx.json)
           ctx.out << "resuming " << output << " at stage " << resume.stage << ", step "
                   << f.attr_int64("/train", "stage_step") << (interrupted ? " (it was stopped by a signal)" : "") << "\n";
-      } else {
+      } else if (!ctx.overwrite) {
+        // A run killed by SIGKILL (no checkpoint of status "interrupted") is continued
+        // by --resume; --overwrite would throw its work away.
+        const std::string st = f.is_group("/train") && f.has_attr("/train", "status") ? f.attr_string("/train", "status") : "";
+        RIGCS_CHECK(st != "collapsed", "output file '" << output << "' holds a training that collapsed; "
+                                                       "train anew with --overwrite and a lower train.lr");
+        const bool unfinished = !st.empty() && st != "complete";
+        RIGCS_CHECK(!unfinished, "output file '" << output << "' holds an unfinished training (status '"
+                                                 << f.attr_string("/train", "status")
+                                                 << "'); pass --resume to continue it, or --overwrite to start anew");
         check_output_writable(output, ctx.overwrite);
       }
     } else {
@@ -136,6 +169,12 @@ Command make_train_command() {
     const std::int64_t every = p.get_int("train.checkpoint_every");
     const std::int64_t job_steps = p.get_int("train.job_steps");
     std::int64_t steps_this_job = 0;
+
+    // Provenance: the records of the segments before this one, then this one's.
+    std::vector<RunSegment> segments = resume.segments;
+    segments.push_back(this_run_segment(ctx, "train", resume.resumed));
+    segments.back().start_time = start_time;
+    CollapseDetector collapse(p.get_real("train.collapse_entropy"));
 
     std::unique_ptr<GenerativeSampler> model;
     for (int stage = resume.stage; stage < plan.stages(); ++stage) {
@@ -169,6 +208,10 @@ Command make_train_command() {
                     "weights differ between ranks at stage " << stage << " step " << trainer.steps_done());
         if (!comm.is_root()) return;
         RunOutput out(ctx, "train", start_time, /*overwrite=*/true);
+        if (resume.resumed) out.keep_header(resume.header);
+        segments.back().status = status;
+        segments.back().end_time = utc_now_iso8601();
+        out.set_segments(segments);
         H5File& f = out.file();
         IsingModel ising({plan.n, p.get_real("model.beta"), p.get_real("model.J")});
         write_model_group(f, ising);
@@ -199,6 +242,18 @@ Command make_train_command() {
                               << output << " is kept (lower train.lr or raise train.batch)");
         }
         history.add(s, stage, elapsed());
+        // Every rank sees the same global statistics, so all stop together.
+        if (collapse.update(s)) {
+          checkpoint("collapsed");
+          RIGCS_FAIL("the model collapsed at stage " << stage << " (N=" << n << ") step " << trainer.steps_done()
+                                                     << ": " << collapse.describe()
+                                                     << "; it draws a few configurations over and over, and its "
+                                                        "estimates would be meaningless. Lower train.lr (now "
+                                                     << opt.lr << ") and start anew with --overwrite; "
+                                                        "train.collapse_entropy = 0 switches this check off. "
+                                                        "The collapsed model is kept in "
+                                                     << output);
+        }
         char extra[160];
         std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f", s.loss, s.mean_f, s.ess);
         progress.update(trainer.steps_done(), extra);
@@ -226,6 +281,12 @@ Command make_train_command() {
     }
     std::signal(SIGTERM, SIG_DFL);
     std::signal(SIGINT, SIG_DFL);
+    if (comm.is_root() && ctx.json) {
+      JsonObject o;
+      o.add("output", output).add("status", "complete").add("steps", static_cast<long long>(history.step.size()));
+      if (!history.ess.empty()) o.add("ess", history.ess.back()).add("mean_f", history.mean_f.back());
+      ctx.out << o.str() << "\n";
+    }
     if (comm.is_root() && !ctx.json && !ctx.quiet) {
       ctx.out << "training complete: " << output;
       if (!history.ess.empty())

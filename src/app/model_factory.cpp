@@ -51,6 +51,10 @@ void declare_train_keys(ParamRegistry& r) {
       .add_int("train.checkpoint_every", 100, 1, 100000000, "steps between checkpoints (and at the end of every stage)")
       .add_int("train.job_steps", 0, 0, 100000000,
                "stop cleanly after this many steps in this job (checkpointed; the next run resumes); 0: no limit")
+      .add_real("train.collapse_entropy", 0.75, 0, 1e9,
+                "stop when the batch entropy -<log q> stays below this many nats for 5 steps: a model collapsed onto "
+                "one configuration (0) or one pair s, -s (ln 2 = 0.693), while p has more; 0 switches the check off "
+                "(needed deep in the ordered phase, beta J > 0.9 on small lattices, where p itself nears ln 2)")
       .add_bool("train.fit", false, "mlmc_hb: fit the couplings by reverse KL (same as --fit); otherwise 0 steps");
 }
 

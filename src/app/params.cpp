@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <limits>
@@ -290,11 +291,17 @@ void ParamRegistry::validate(const ParamSpec& s, const std::string& value,
 Params ParamRegistry::parse(const std::string& deck_path, const std::vector<std::string>& overrides) const {
   std::string text;
   if (!deck_path.empty()) {
+    std::error_code ec;
+    RIGCS_CHECK(!std::filesystem::is_directory(deck_path, ec),
+                "deck '" << deck_path << "' is a directory, not an INI file");
     std::ifstream in(deck_path);
     RIGCS_CHECK(in, "cannot open deck '" << deck_path << "': " << std::strerror(errno));
     std::ostringstream os;
     os << in.rdbuf();
     text = os.str();
+    // Editors on some systems start UTF-8 files with a byte-order mark, which would
+    // otherwise make an invisible "invalid line" of the first line.
+    if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   }
   return parse_text(text, deck_path.empty() ? "" : "in " + deck_path, overrides);
 }

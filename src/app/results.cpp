@@ -26,27 +26,53 @@ void print_results_table(std::ostream& out, const ResultList& results, const std
   }
 }
 
-std::string results_json(const ResultList& results) {
+std::vector<std::string> Analysis::warnings() const {
+  std::vector<std::string> w;
+  for (const auto& h : health)
+    if (!h.ok) w.push_back(h.text);
+  return w;
+}
+
+void print_health(std::ostream& out, const Analysis& a) {
+  const auto w = a.warnings();
+  out << "health checks" << (w.empty() ? " (all passed)" : " (" + std::to_string(w.size()) + " WARNING" +
+                                                            (w.size() > 1 ? "S" : "") + ": read them first)")
+      << ":\n";
+  for (bool ok : {false, true})
+    for (const auto& h : a.health)
+      if (h.ok == ok) out << (ok ? "  ok       " : "  WARNING  ") << h.text << "\n";
+}
+
+std::string results_json(const Analysis& a) {
   JsonObject o;
-  for (const auto& x : results) {
+  for (const auto& x : a.results) {
     JsonObject e;
     e.add("value", x.r.value).add("error", x.r.error).add("tau_int", x.r.tau_int);
     o.add(x.name, e);
   }
+  o.add_bool("complete", a.complete);
+  o.add_strings("warnings", a.warnings());
   return o.str();
 }
 
-void store_results(const std::string& path, const ResultList& results) {
+void store_results(const std::string& path, const Analysis& a) {
+  const ResultList& results = a.results;
   namespace fs = std::filesystem;
   // The run file may hold hours of samples: edit a copy and rename it over the
   // original, so a killed analyze never damages it.
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  fs::copy_file(path, tmp, fs::copy_options::overwrite_existing);
   try {
+    fs::copy_file(path, tmp, fs::copy_options::overwrite_existing);  // inside: a failed copy is removed
     H5File f = H5File::open_rw(tmp);
     if (f.exists("/results")) f.remove("/results");
     f.create_group("/results");
     f.set_attr("/results", "analyzed_at", utc_now_iso8601());
+    // What the estimates rest on: a later append makes them stale (and removes them).
+    f.set_attr("/results", "complete", a.complete);
+    f.set_attr("/results", "rows", static_cast<std::int64_t>(a.rows));
+    std::string warn;
+    for (const auto& w : a.warnings()) warn += (warn.empty() ? "" : "\n") + w;
+    f.set_attr("/results", "warnings", warn);
     for (const auto& x : results) {
       const std::string g = "/results/" + x.name;
       f.create_group(g);
@@ -58,6 +84,7 @@ void store_results(const std::string& path, const ResultList& results) {
       f.set_attr(g, "n", x.r.n);
       if (!x.note.empty()) f.set_attr(g, "meaning", x.note);
     }
+    f.sync();
     f.close();
     fs::rename(tmp, path);
   } catch (...) {

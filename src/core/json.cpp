@@ -52,6 +52,18 @@ JsonObject& JsonObject::add(const std::string& key, const JsonObject& value) {
   return *this;
 }
 
+JsonObject& JsonObject::add_bool(const std::string& key, bool value) {
+  items_.emplace_back(key, value ? "true" : "false");
+  return *this;
+}
+
+JsonObject& JsonObject::add_strings(const std::string& key, const std::vector<std::string>& values) {
+  std::string a = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) a += (i ? ", " : "") + json_escape(values[i]);
+  items_.emplace_back(key, a + "]");
+  return *this;
+}
+
 std::string JsonObject::str() const {
   std::string out = "{";
   for (std::size_t i = 0; i < items_.size(); ++i) {

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <hdf5.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -26,6 +29,10 @@ namespace {
 // HDF5 prints its error stack to stderr by default; we report through rigcs::Error.
 void silence_hdf5() {
   static const bool done = [] {
+    // A file whose close failed (its last flush hit a full disk) stays in HDF5's tables,
+    // and HDF5's exit handler then crashes closing it again (segfault at exit). Every
+    // H5File closes its file itself, so the exit handler has nothing to do.
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
@@ -65,6 +72,47 @@ hid_t check_id(hid_t id, const std::string& file, const std::string& what) {
 
 void check_rc(herr_t rc, const std::string& file, const std::string& what) {
   if (rc < 0) fail_h5(file, what);
+}
+
+// --- write faults and free space ------------------------------------------------
+
+// Writes left before the injected fault; -1: no fault (see inject_write_fault).
+std::atomic<std::int64_t> g_writes_left{-1};
+
+void read_fault_environment() {
+  static const bool done = [] {
+    if (const char* e = std::getenv("RIGCS_FAULT_WRITES")) {
+      char* end = nullptr;
+      const long long n = std::strtoll(e, &end, 10);
+      if (end != e && *end == '\0') g_writes_left = n;
+    }
+    return true;
+  }();
+  (void)done;
+}
+
+// Every write goes through here first: the injected fault, if armed, fires now.
+void before_write(const std::string& file, const std::string& what) {
+  std::int64_t left = g_writes_left.load();
+  while (left >= 0) {
+    if (left == 0)
+      throw Error(what + " in HDF5 file '" + file +
+                  "': No space left on device (injected by RIGCS_FAULT_WRITES, a test hook)");
+    if (g_writes_left.compare_exchange_weak(left, left - 1)) break;
+  }
+}
+
+// Refuses a write of about `bytes` when the file system of `file` has less free space
+// (plus 1 MiB and 10% for HDF5's metadata): HDF5 itself, on a full disk, can leave
+// half-written metadata behind that no reader can open.
+void require_space(const std::string& file, std::uint64_t bytes, const std::string& what) {
+  struct statvfs st {};
+  if (::statvfs(file.c_str(), &st) != 0) return;  // no answer: let the write itself fail
+  const std::uint64_t avail = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+  const std::uint64_t need = bytes + bytes / 10 + (std::uint64_t{1} << 20);
+  if (avail < need)
+    throw Error(what + " in HDF5 file '" + file + "': No space left on device (" + std::to_string(avail) +
+                " bytes free, about " + std::to_string(need) + " needed); nothing of this write was stored");
 }
 
 // --- handles -----------------------------------------------------------------------
@@ -389,6 +437,7 @@ void write_attr(hid_t file, const std::string& fname, const std::string& obj, co
                 hid_t file_type, hid_t mem_type, hid_t space, const void* buf) {
   const std::string p = norm(obj);
   const std::string what = "cannot write " + attr_where(p, name);
+  before_write(fname, what);
   Hid o = open_object(file, fname, p);
   const htri_t e = H5Aexists(o.get(), name.c_str());
   if (e < 0) fail_h5(fname, what);
@@ -463,6 +512,7 @@ Hid make_fapl(const std::string& path) {
 
 std::int64_t open_existing(const std::string& path, unsigned flags, const char* mode) {
   silence_hdf5();
+  read_fault_environment();
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error("cannot open HDF5 file " + in_quotes(path) + ": no such file");
   if (!fs::is_regular_file(path, ec))
@@ -479,6 +529,11 @@ std::int64_t open_existing(const std::string& path, unsigned flags, const char* 
 
 H5File::H5File(std::int64_t id, std::string path, bool writable)
     : id_(id), path_(std::move(path)), writable_(writable) {}
+
+void inject_write_fault(std::int64_t n) {
+  read_fault_environment();  // so that a later first open does not re-arm it
+  g_writes_left = n < 0 ? -1 : n;
+}
 
 H5File::~H5File() {
   if (id_ >= 0) {
@@ -510,6 +565,7 @@ H5File& H5File::operator=(H5File&& other) noexcept {
 
 H5File H5File::create(const std::string& path) {
   silence_hdf5();
+  read_fault_environment();
   RIGCS_CHECK(!path.empty(), "cannot create an HDF5 file with an empty name");
   std::error_code ec;
   if (fs::exists(path, ec))
@@ -525,10 +581,12 @@ H5File H5File::create(const std::string& path) {
 }
 
 H5File H5File::open_read(const std::string& path) {
+  silence_hdf5();  // before H5F_ACC_RDONLY, whose macro starts the library
   return H5File(open_existing(path, H5F_ACC_RDONLY, "reading"), path, false);
 }
 
 H5File H5File::open_rw(const std::string& path) {
+  silence_hdf5();
   return H5File(open_existing(path, H5F_ACC_RDWR, "writing"), path, true);
 }
 
@@ -554,7 +612,41 @@ void H5File::close() {
 void H5File::flush() {
   require_open("flush");
   if (!writable_) return;
+  before_write(path_, "cannot flush the file");
   check_rc(H5Fflush(id_, H5F_SCOPE_LOCAL), path_, "cannot flush the file");
+}
+
+void H5File::sync() {
+  flush();
+  if (!writable_) return;
+  void* handle = nullptr;
+  // The sec2 driver (the default) hands out its file descriptor.
+  if (H5Fget_vfd_handle(id_, H5P_DEFAULT, &handle) < 0 || handle == nullptr) {
+    H5Eclear2(H5E_DEFAULT);
+    return;
+  }
+  const int fd = *static_cast<int*>(handle);
+  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+    throw Error("cannot write HDF5 file '" + path_ + "' to disk: " + std::strerror(errno));
+}
+
+void H5File::truncate_rows(const std::string& path, std::uint64_t rows) {
+  require_writable("truncate dataset", path);
+  const std::string p = norm(path);
+  const std::string what = "cannot truncate dataset " + in_quotes(p);
+  Hid ds = open_dataset(id_, path_, p);
+  std::vector<hsize_t> cur;
+  {
+    Hid space(check_id(H5Dget_space(ds.get()), path_, what), H5Sclose);
+    const int r = H5Sget_simple_extent_ndims(space.get());
+    if (r < 1) throw Error(what + " in HDF5 file " + in_quotes(path_) + ": it is a scalar");
+    cur.resize(static_cast<std::size_t>(r));
+    check_rc(H5Sget_simple_extent_dims(space.get(), cur.data(), nullptr), path_, what);
+  }
+  if (cur[0] <= rows) return;
+  before_write(path_, what);
+  cur[0] = rows;
+  check_rc(H5Dset_extent(ds.get(), cur.data()), path_, what);
 }
 
 bool H5File::exists(const std::string& path) const {
@@ -601,6 +693,7 @@ void H5File::create_group(const std::string& path) {
   const H5I_type_t t = object_type(id_, p);
   if (t == H5I_GROUP) return;
   if (t != H5I_BADID) throw Error("cannot create group " + in_quotes(p) + ": a dataset of that name exists in HDF5 file " + in_quotes(path_));
+  before_write(path_, "cannot create group " + in_quotes(p));
   Hid lcpl = make_lcpl(path_);
   Hid g(check_id(H5Gcreate2(id_, p.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), path_,
                  "cannot create group " + in_quotes(p)),
@@ -618,10 +711,14 @@ void H5File::remove(const std::string& path) {
 #define RIGCS_H5_TYPED(T, READ)                                                                \
   void H5File::write(const std::string& path, const std::vector<T>& data, H5Dims dims) {       \
     require_writable("write dataset", path);                                                   \
+    before_write(path_, "cannot write dataset " + in_quotes(norm(path)));                      \
+    require_space(path_, data.size() * sizeof(T), "cannot write dataset " + in_quotes(norm(path))); \
     write_impl<T>(id_, path_, path, data, std::move(dims), false);                             \
   }                                                                                            \
   void H5File::replace(const std::string& path, const std::vector<T>& data, H5Dims dims) {     \
     require_writable("replace dataset", path);                                                 \
+    before_write(path_, "cannot write dataset " + in_quotes(norm(path)));                      \
+    require_space(path_, data.size() * sizeof(T), "cannot write dataset " + in_quotes(norm(path))); \
     write_impl<T>(id_, path_, path, data, std::move(dims), true);                              \
   }                                                                                            \
   std::vector<T> H5File::READ(const std::string& path) const {                                 \
@@ -630,6 +727,8 @@ void H5File::remove(const std::string& path) {
   }                                                                                            \
   void H5File::append(const std::string& path, const std::vector<T>& rows, H5Dims inner) {     \
     require_writable("append to dataset", path);                                               \
+    before_write(path_, "cannot append to dataset " + in_quotes(norm(path)));                  \
+    require_space(path_, rows.size() * sizeof(T), "cannot append to dataset " + in_quotes(norm(path))); \
     append_impl<T>(id_, path_, path, rows, inner);                                             \
     flush();                                                                                   \
   }
@@ -641,6 +740,14 @@ RIGCS_H5_TYPED(std::int8_t, read_int8)
 RIGCS_H5_TYPED(std::uint64_t, read_uint64)
 RIGCS_H5_TYPED(std::uint8_t, read_uint8)
 #undef RIGCS_H5_TYPED
+
+std::string H5File::type_name(const std::string& path) const {
+  require_open("type_name");
+  const std::string p = norm(path);
+  Hid ds = open_dataset(id_, path_, p);
+  Hid type(check_id(H5Dget_type(ds.get()), path_, "cannot read the type of dataset " + in_quotes(p)), H5Tclose);
+  return describe_type(type.get());
+}
 
 H5Dims H5File::dims(const std::string& path) const {
   require_open("dims");

@@ -1,6 +1,7 @@
 #include "rigcs/io/run_file.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 #include "rigcs/core/error.hpp"
@@ -71,6 +72,106 @@ RunHeader read_run_header(const H5File& file) {
 RunHeader read_run_header(const std::string& path) {
   const H5File file = H5File::open_read(path);
   return read_run_header(file);
+}
+
+namespace {
+std::string segment_path(std::size_t index) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "/provenance/%06zu", index);
+  return buf;
+}
+}  // namespace
+
+std::vector<RunSegment> read_run_segments(const H5File& file) {
+  std::vector<RunSegment> out;
+  if (!file.is_group("/provenance")) return out;
+  for (const auto& name : file.list("/provenance")) {  // sorted: zero-padded indices
+    const std::string g = "/provenance/" + name;
+    RunSegment s;
+    s.command = file.attr_string(g, "command");
+    s.deck = file.attr_string(g, "deck");
+    s.git_hash = file.attr_string(g, "git_hash");
+    s.program_version = file.attr_string(g, "program_version");
+    s.ranks = file.attr_int64(g, "ranks");
+    s.seed = file.attr_uint64(g, "seed");
+    s.resumed = file.attr_int64(g, "resumed") != 0;
+    s.start_time = file.attr_string(g, "start_time");
+    s.end_time = file.attr_string(g, "end_time");
+    s.status = file.attr_string(g, "status");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void write_run_segment(H5File& file, std::size_t index, const RunSegment& s) {
+  const std::string g = segment_path(index);
+  file.create_group(g);
+  file.set_attr(g, "command", s.command);
+  file.set_attr(g, "deck", s.deck);
+  file.set_attr(g, "git_hash", s.git_hash);
+  file.set_attr(g, "program_version", s.program_version);
+  file.set_attr(g, "ranks", s.ranks);
+  file.set_attr(g, "seed", s.seed);
+  file.set_attr(g, "resumed", s.resumed);
+  file.set_attr(g, "start_time", s.start_time);
+  file.set_attr(g, "end_time", s.end_time);
+  file.set_attr(g, "status", s.status);
+}
+
+std::size_t append_run_segment(H5File& file, const RunSegment& segment) {
+  const std::size_t index = file.is_group("/provenance") ? file.list("/provenance").size() : 0;
+  write_run_segment(file, index, segment);
+  return index;
+}
+
+void finish_last_run_segment(H5File& file, const std::string& status) {
+  if (!file.is_group("/provenance")) return;
+  const std::size_t n = file.list("/provenance").size();
+  if (n == 0) return;
+  const std::string g = segment_path(n - 1);
+  file.set_attr(g, "end_time", utc_now_iso8601());
+  file.set_attr(g, "status", status);
+}
+
+std::uint64_t counted_rows(const H5File& file, const std::string& group, const std::string& last_column,
+                           const std::vector<std::string>& columns) {
+  const std::string last = group + "/" + last_column;
+  std::uint64_t rows = 0;
+  if (file.has_attr(group, "rows")) {
+    const std::int64_t r = file.attr_int64(group, "rows");
+    RIGCS_CHECK(r >= 0, file.path() << ": " << group << " has a negative row count " << r);
+    rows = static_cast<std::uint64_t>(r);
+  } else if (file.is_dataset(last)) {
+    rows = file.dims(last).at(0);
+  }
+  for (const auto& c : columns) {
+    const std::string path = group + "/" + c;
+    if (!file.is_dataset(path)) continue;  // optional columns (spins) may be absent
+    const std::uint64_t have = file.dims(path).at(0);
+    RIGCS_CHECK(have >= rows, file.path() << ": " << group << " counts " << rows << " complete rows, but " << path
+                                          << " holds only " << have << " (the file is damaged)");
+  }
+  return rows;
+}
+
+void commit_rows(H5File& file, const std::string& group, std::uint64_t rows, std::int64_t rounds_done) {
+  file.sync();
+  file.set_attr(group, "rows", static_cast<std::int64_t>(rows));
+  if (rounds_done >= 0) file.set_attr(group, "rounds_done", rounds_done);
+  file.sync();
+}
+
+void cut_to_rows(H5File& file, const std::string& group, const std::vector<std::string>& columns,
+                 std::uint64_t rows) {
+  for (const auto& c : columns) {
+    const std::string path = group + "/" + c;
+    if (!file.is_dataset(path)) continue;
+    const std::uint64_t have = file.dims(path).at(0);
+    // Appending after a column shorter than the others would misalign every later row.
+    RIGCS_CHECK(have >= rows, file.path() << ": " << path << " holds " << have << " rows, but " << rows
+                                          << " finished rows are recorded (the file is damaged; start anew with --overwrite)");
+    file.truncate_rows(path, rows);
+  }
 }
 
 }  // namespace rigcs

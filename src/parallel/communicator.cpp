@@ -34,4 +34,15 @@ std::int64_t work_rounds(std::int64_t total, std::int64_t chunk, int size) {
   return (max_share + chunk - 1) / chunk;
 }
 
+std::int64_t work_done_after(std::int64_t total, std::int64_t chunk, int size, std::int64_t rounds) {
+  RIGCS_CHECK(chunk >= 1 && size >= 1 && rounds >= 0, "bad chunk " << chunk << ", rank count " << size
+                                                                  << " or round count " << rounds);
+  std::int64_t done = 0;
+  for (int r = 0; r < size; ++r) {
+    const std::int64_t share = split_work(total, r, size).count();
+    done += rounds >= (share + chunk - 1) / chunk ? share : rounds * chunk;
+  }
+  return done;
+}
+
 }  // namespace rigcs

@@ -2,12 +2,21 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <limits>
 #include <numeric>
+#include <thread>
 
 #include "rigcs/core/error.hpp"
 
 namespace rigcs {
 namespace {
+
+// MPI counts are int: a message of more elements is sent in pieces of at most this many
+// (lowered by tests to exercise the splitting with small messages).
+std::size_t g_max_count = static_cast<std::size_t>(std::numeric_limits<int>::max());
 
 void check(int rc, const char* what) {
   RIGCS_CHECK(rc == MPI_SUCCESS, "MPI call " << what << " failed with code " << rc);
@@ -18,6 +27,32 @@ class MpiCommunicator final : public Communicator {
   MpiCommunicator() {
     check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
     check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+    check(MPI_Comm_dup(MPI_COMM_WORLD, &failure_comm_), "MPI_Comm_dup");
+  }
+  ~MpiCommunicator() override {
+    int down = 0;
+    MPI_Finalized(&down);
+    if (!down && failure_comm_ != MPI_COMM_NULL && !failure_pending_) MPI_Comm_free(&failure_comm_);
+  }
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  bool agree_on_failure(double timeout_s) override {
+    if (size_ == 1) return true;
+    MPI_Request req;
+    if (MPI_Ibarrier(failure_comm_, &req) != MPI_SUCCESS) return false;
+    failure_pending_ = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+      int done = 0;
+      if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return false;
+      if (done) {
+        failure_pending_ = false;
+        return true;
+      }
+      if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -54,39 +89,78 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  // Element counts are std::size_t; each MPI call gets at most g_max_count of them.
   template <class T>
   void reduce(T* d, std::size_t n, MPI_Datatype t, MPI_Op op) {
-    if (n == 0) return;
-    check(MPI_Allreduce(MPI_IN_PLACE, d, static_cast<int>(n), t, op, MPI_COMM_WORLD), "MPI_Allreduce");
+    for (std::size_t off = 0; off < n; off += g_max_count) {
+      const int c = static_cast<int>(std::min(g_max_count, n - off));
+      check(MPI_Allreduce(MPI_IN_PLACE, d + off, c, t, op, MPI_COMM_WORLD), "MPI_Allreduce");
+    }
   }
   template <class T>
   void bcast(T* d, std::size_t n, MPI_Datatype t, int root) {
-    check(MPI_Bcast(d, static_cast<int>(n), t, root, MPI_COMM_WORLD), "MPI_Bcast");
+    for (std::size_t off = 0; off < n; off += g_max_count) {
+      const int c = static_cast<int>(std::min(g_max_count, n - off));
+      check(MPI_Bcast(d + off, c, t, root, MPI_COMM_WORLD), "MPI_Bcast");
+    }
   }
   template <class T>
   std::vector<std::vector<T>> gather_impl(const std::vector<T>& local, MPI_Datatype t, int root) {
-    int n = static_cast<int>(local.size());
-    std::vector<int> counts(static_cast<std::size_t>(size_));
-    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD), "MPI_Gather");
-    std::vector<int> displs(counts.size(), 0);
-    std::vector<T> all;
-    if (rank_ == root) {
-      std::partial_sum(counts.begin(), counts.end() - 1, displs.begin() + 1);
-      all.resize(static_cast<std::size_t>(std::accumulate(counts.begin(), counts.end(), 0)));
-    }
-    check(MPI_Gatherv(local.data(), n, t, all.data(), counts.data(), displs.data(), t, root,
-                      MPI_COMM_WORLD),
-          "MPI_Gatherv");
+    // Counts travel as int64: one rank's share, or the total, may exceed 2^31 elements.
+    std::int64_t n = static_cast<std::int64_t>(local.size());
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(size_));
+    check(MPI_Gather(&n, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, root, MPI_COMM_WORLD), "MPI_Gather");
+    std::int64_t total = 0;
+    for (auto c : counts) total += c;
+    std::int64_t fits = rank_ != root || static_cast<std::uint64_t>(total) <= g_max_count ? 1 : 0;
+    check(MPI_Bcast(&fits, 1, MPI_INT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
     std::vector<std::vector<T>> out;
-    if (rank_ == root) {
-      for (int r = 0; r < size_; ++r)
-        out.emplace_back(all.begin() + displs[r], all.begin() + displs[r] + counts[r]);
+    if (fits) {
+      std::vector<int> icounts(counts.size()), displs(counts.size(), 0);
+      for (std::size_t r = 0; r < counts.size(); ++r) icounts[r] = static_cast<int>(counts[r]);
+      std::vector<T> all;
+      if (rank_ == root) {
+        std::partial_sum(icounts.begin(), icounts.end() - 1, displs.begin() + 1);
+        all.resize(static_cast<std::size_t>(total));
+      }
+      check(MPI_Gatherv(local.data(), static_cast<int>(n), t, all.data(), icounts.data(), displs.data(), t, root,
+                        MPI_COMM_WORLD),
+            "MPI_Gatherv");
+      if (rank_ == root) {
+        for (int r = 0; r < size_; ++r)
+          out.emplace_back(all.begin() + displs[r], all.begin() + displs[r] + icounts[r]);
+      }
+      return out;
+    }
+    // Too large for one MPI_Gatherv: every rank sends its share to the root in pieces.
+    const int tag = 7301;
+    if (rank_ != root) {
+      for (std::size_t off = 0; off < local.size(); off += g_max_count) {
+        const int c = static_cast<int>(std::min(g_max_count, local.size() - off));
+        check(MPI_Send(local.data() + off, c, t, root, tag, MPI_COMM_WORLD), "MPI_Send");
+      }
+      return out;
+    }
+    out.resize(static_cast<std::size_t>(size_));
+    for (int r = 0; r < size_; ++r) {
+      auto& v = out[static_cast<std::size_t>(r)];
+      if (r == root) {
+        v = local;
+        continue;
+      }
+      v.resize(static_cast<std::size_t>(counts[static_cast<std::size_t>(r)]));
+      for (std::size_t off = 0; off < v.size(); off += g_max_count) {
+        const int c = static_cast<int>(std::min(g_max_count, v.size() - off));
+        check(MPI_Recv(v.data() + off, c, t, r, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+      }
     }
     return out;
   }
 
   int rank_ = 0;
   int size_ = 1;
+  MPI_Comm failure_comm_ = MPI_COMM_NULL;
+  bool failure_pending_ = false;  // an unfinished agree_on_failure: the job is aborting
 };
 
 }  // namespace
@@ -104,5 +178,9 @@ MpiEnvironment::~MpiEnvironment() {
 }
 
 std::unique_ptr<Communicator> make_world_communicator() { return std::make_unique<MpiCommunicator>(); }
+
+void set_max_mpi_count(std::size_t n) {
+  g_max_count = std::clamp<std::size_t>(n, 1, static_cast<std::size_t>(std::numeric_limits<int>::max()));
+}
 
 }  // namespace rigcs

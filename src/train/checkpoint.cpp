@@ -40,6 +40,9 @@ void collect(const H5File& file, const std::string& root, const std::string& rel
     if (is_counter(name)) {
       auto v = file.read_int64(path);
       out.emplace_back(name, torch::tensor(v, torch::kInt64).view(shape));
+    } else if (file.type_name(path) == "float64") {
+      auto v = file.read_double(path);
+      out.emplace_back(name, torch::tensor(v, torch::kFloat64).view(shape));
     } else {
       auto v = file.read_float(path);
       out.emplace_back(name, torch::tensor(v, torch::kFloat32).view(shape));
@@ -62,9 +65,17 @@ void save_checkpoint(H5File& file, const std::string& group, const ReverseKlTrai
       file.replace(path, v, dims_of(c));
     } else {
       RIGCS_CHECK(t.is_floating_point(), "checkpoint entry " << name << " is not a float tensor");
-      auto c = t.to(torch::kFloat32).contiguous();
-      std::vector<float> v(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-      file.replace(path, v, dims_of(c));
+      // Each tensor keeps its dtype: float64 (the MLMC-HB couplings) as float64, so a
+      // resumed run continues from exactly the stored values; the rest as float32.
+      if (t.scalar_type() == torch::kFloat64) {
+        auto c = t.contiguous();
+        std::vector<double> v(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+        file.replace(path, v, dims_of(c));
+      } else {
+        auto c = t.to(torch::kFloat32).contiguous();
+        std::vector<float> v(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+        file.replace(path, v, dims_of(c));
+      }
     }
   }
   file.flush();

@@ -121,7 +121,7 @@ TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins,
 
   // f = beta H + log q, detached; log w = -f.
   torch::Tensor f;
-  double stats[2] = {0.0, static_cast<double>(b)};  // sum f, count
+  double stats[3] = {0.0, static_cast<double>(b), 0.0};  // sum f, count, sum log q
   double lse_w = -std::numeric_limits<double>::infinity();
   double lse_w2 = lse_w;
   if (b > 0) {
@@ -129,10 +129,11 @@ TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins,
     auto beta_h = o.beta * ising_energy(local_spins.to(torch::kFloat64), o.j);
     f = (beta_h.to(log_q.device()) + log_q.detach()).to(torch::kFloat64);
     stats[0] = f.sum().item<double>();
+    stats[2] = log_q.detach().to(torch::kFloat64).sum().item<double>();
     lse_w = torch::logsumexp(-f, 0).item<double>();
     lse_w2 = torch::logsumexp(-2.0 * f, 0).item<double>();
   }
-  s.comm.allreduce_sum(stats, 2);
+  s.comm.allreduce_sum(stats, 3);
   RIGCS_CHECK(static_cast<std::int64_t>(stats[1]) == global_batch,
               "ranks hold " << stats[1] << " samples in all, but the global batch is "
                             << global_batch);
@@ -178,6 +179,7 @@ TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins,
   st.step = s.steps;
   st.loss = global_loss;
   st.mean_f = mean_f;
+  st.entropy = -stats[2] / m;
   const double l1 = logsumexp_allreduce(s.comm, lse_w);
   const double l2 = logsumexp_allreduce(s.comm, lse_w2);
   st.ess = std::exp(2.0 * l1 - l2 - std::log(m));

@@ -283,11 +283,20 @@ TEST(GammaMethod, DegenerateSeries) {
   EXPECT_EQ(c.error, 0.0);
   EXPECT_EQ(c.tau_int, 0.5);
   EXPECT_EQ(c.window, 0);
+  // One to three measurements: the value, but the error is undefined (NaN), never 0,
+  // and tau_int is not a negative number (issue 10, item 6).
   const GammaResult one = gamma_method(single_replica({3.25}));
   EXPECT_EQ(one.value, 3.25);
-  EXPECT_EQ(one.error, 0.0);
-  EXPECT_EQ(one.tau_int, 0.5);
+  EXPECT_TRUE(std::isnan(one.error));
+  EXPECT_TRUE(std::isnan(one.tau_int));
   EXPECT_EQ(one.n, 1);
+  for (const std::vector<double>& few : {std::vector<double>{1, 2}, {1, 3, 2}, {5, -5, 5}}) {
+    const GammaResult r = gamma_method(single_replica(few));
+    EXPECT_TRUE(std::isnan(r.error)) << few.size();
+    EXPECT_FALSE(r.tau_int < 0) << few.size();
+    EXPECT_TRUE(std::isnan(gamma_log_mean_exp(single_replica(few)).error));
+  }
+  EXPECT_TRUE(std::isfinite(gamma_method(single_replica({1, 3, 2, 4})).error));
   // Constant log-weights: log mean exp = the constant, exactly, with no error.
   const GammaResult lme = gamma_log_mean_exp(single_replica(std::vector<double>(50, -123.5)));
   EXPECT_EQ(lme.value, -123.5);

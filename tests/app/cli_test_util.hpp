@@ -27,7 +27,13 @@ struct Cli {
   int run(const std::vector<std::string>& args) {
     out.str("");
     err.str("");
-    return run_cli(args, *comm, out, err);
+    const int rc = run_cli(args, *comm, out, err);
+    // An error every rank reached is printed once, by rank 0: give every rank that
+    // text, so that each can check the message the user sees.
+    std::string e = err.str();
+    comm->broadcast(e, 0);
+    err.str(e);
+    return rc;
   }
 };
 

@@ -212,3 +212,34 @@ TEST(Enumeration, Limits) {
 
 }  // namespace
 }  // namespace rigcs
+
+using namespace rigcs;
+
+// High temperatures (issue 10, item 6): the closed form cancelled ~V/(2K) against itself
+// and gave E = -1024 on 16x16 at beta = 1e-20 (below the ground state -512) and the
+// wrong sign at 1e-10; below K = 1e-3 a series in tanh K takes over.
+TEST(Kaufman, HighTemperatureLimitIsExact) {
+  for (int n : {5, 6, 7, 16}) {
+    const double v = static_cast<double>(n) * n;
+    for (double beta : {1e-20, 1e-10, 1e-6}) {
+      const ExactThermo t = kaufman(n, beta, 1.0);
+      // E = -2 V (t + 2 t^3 (1 - t^2)) + O(t^4), t = tanh beta; lnZ = V ln 2 + V beta^2 + O(beta^4).
+      const double th = std::tanh(beta);
+      EXPECT_NEAR(t.energy, -2 * v * (th + 2 * th * th * th * (1 - th * th)), 1e-12 * 2 * v * beta) << n << " " << beta;
+      EXPECT_GE(t.energy, -2 * v);
+      EXPECT_NEAR(t.lnZ, v * std::log(2.0) + v * beta * beta, 1e-13 * v);
+      EXPECT_NEAR(t.specific_heat, 2 * v * beta * beta, 1e-6 * 2 * v * beta * beta + 1e-300);
+    }
+    // No jump where the series hands over to the closed form: E(beta) is smooth there.
+    const double lo = 1e-3 * (1 - 1e-9), hi = 1e-3 * (1 + 1e-9);
+    const ExactThermo a = kaufman(n, lo, 1.0), b = kaufman(n, hi, 1.0);
+    EXPECT_NEAR(b.energy - a.energy, -2 * v * (hi - lo), 1e-13 * v) << n;
+    EXPECT_NEAR(b.lnZ - a.lnZ, 2 * v * 1e-3 * (hi - lo), 1e-12 * v) << n;
+    EXPECT_NEAR(b.specific_heat / a.specific_heat, (hi * hi) / (lo * lo), 1e-9) << n;
+  }
+  // Tiny tori are enumerated there; the antiferromagnet has the same E on even N.
+  const ExactThermo e = kaufman(4, 1e-12, -1.0);
+  EXPECT_NEAR(e.energy, -32e-12, 1e-24);
+  // 3x3: E = -2V t - 18 t^2 + ... (the 2N loops of length 3 around the torus)
+  EXPECT_NEAR(enumerate_ising({3, 1e-9, 1.0}).energy, -18e-9 - 18e-18, 1e-22);
+}

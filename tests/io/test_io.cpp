@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,8 @@ class IoTest : public ::testing::Test {
   }
   void TearDown() override {
     std::error_code ec;
+    if (fs::exists(dir_ / "mnt", ec))  // a tmpfs left mounted by a failed check
+      if (std::system(("umount '" + (dir_ / "mnt").string() + "' 2>/dev/null").c_str()) != 0) {}
     fs::remove_all(dir_, ec);
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
@@ -348,6 +351,101 @@ TEST_F(IoTest, AppendSurvivesAKilledWriter) {
   ASSERT_EQ(log_q.size(), 30u);
   EXPECT_EQ(log_q[29], -2.0);
   EXPECT_EQ(file.dims("/samples/spins"), (H5Dims{30, 2, 2}));
+}
+
+// --- full disks (issue 10, item 1) -----------------------------------------------------
+
+// Appends rounds of a two-column row group the way rigcs sample does: columns, then
+// the counter. Returns the number of rounds that committed before an exception.
+int append_rounds(H5File& f, int rounds) {
+  int done = 0;
+  try {
+    for (int r = 0; r < rounds; ++r) {
+      f.append("/g/a", std::vector<double>(10, r));
+      f.append("/g/last", std::vector<double>(10, r));
+      commit_rows(f, "/g", static_cast<std::uint64_t>(10 * (r + 1)), r + 1);
+      ++done;
+    }
+  } catch (const Error&) {
+  }
+  return done;
+}
+
+TEST_F(IoTest, InjectedWriteFaultLeavesAConsistentShorterFile) {
+  const std::string p = path("full.h5");
+  {
+    H5File f = H5File::create(p);
+    f.create_group("/g");
+    commit_rows(f, "/g", 0, 0);
+    // The disk fills in the third round (8 writes a round: 2 per append with its flush,
+    // 4 for the counter): one column of it is on disk, the other not.
+    inject_write_fault(2 * 8 + 2);
+    EXPECT_EQ(append_rounds(f, 5), 2);
+    const std::string msg = error_of([&] { f.append("/g/a", std::vector<double>(1, 0.0)); });
+    EXPECT_CONTAINS(msg, "No space left on device");
+    EXPECT_CONTAINS(msg, "/g/a");
+    inject_write_fault(-1);
+  }  // closing is not a crash
+  H5File f = H5File::open_rw(p);
+  // The reader trusts the counter, not the longest column.
+  EXPECT_EQ(counted_rows(f, "/g", "last", {"a", "last"}), 20u);
+  EXPECT_EQ(f.attr_int64("/g", "rounds_done"), 2);
+  EXPECT_EQ(f.dims("/g/a"), H5Dims{30});
+  // A resumed run cuts the columns back to the counted rows, then appends on.
+  cut_to_rows(f, "/g", {"a", "last"}, 20);
+  EXPECT_EQ(f.dims("/g/a"), H5Dims{20});
+  EXPECT_EQ(f.dims("/g/last"), H5Dims{20});
+  f.append("/g/a", std::vector<double>(10, 7.0));
+  EXPECT_EQ(f.read_double("/g/a")[20], 7.0);
+  // A counter ahead of a column is a damaged file, named as such.
+  f.set_attr("/g", "rows", std::int64_t{100});
+  EXPECT_CONTAINS(error_of([&] { counted_rows(f, "/g", "last", {"a", "last"}); }), "damaged");
+  // So is a column shorter than the rows a resume would continue after.
+  EXPECT_CONTAINS(error_of([&] { cut_to_rows(f, "/g", {"a", "last"}, 25); }), "damaged");
+}
+
+TEST_F(IoTest, FilesWithoutARowCounterCountTheLastColumn) {
+  const std::string p = path("old.h5");
+  H5File f = H5File::create(p);
+  f.append("/g/a", std::vector<double>(12, 1.0));
+  f.append("/g/last", std::vector<double>(8, 1.0));
+  EXPECT_EQ(counted_rows(f, "/g", "last", {"a", "last"}), 8u);
+}
+
+// A real full file system: a 2 MiB tmpfs (needs root and mount; skipped elsewhere).
+TEST_F(IoTest, RealFullDiskFailsCleanlyBeforeHdf5Writes) {
+  const fs::path mnt = dir_ / "mnt";
+  fs::create_directories(mnt);
+  const std::string cmd = "mount -t tmpfs -o size=2m tmpfs '" + mnt.string() + "' 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  const std::string p = (mnt / "full.h5").string();
+  int done = 0;
+  std::string msg;
+  {
+    H5File f = H5File::create(p);
+    f.create_group("/g");
+    try {
+      for (int r = 0; r < 100; ++r) {
+        f.append("/g/a", std::vector<double>(20000, r));
+        f.append("/g/last", std::vector<double>(20000, r));
+        commit_rows(f, "/g", static_cast<std::uint64_t>(20000 * (r + 1)), r + 1);
+        ++done;
+      }
+    } catch (const Error& e) {
+      msg = e.what();
+    }
+  }
+  EXPECT_CONTAINS(msg, "No space left on device");
+  EXPECT_LT(done, 100);
+  {
+    const H5File f = H5File::open_read(p);
+    const std::uint64_t rows = counted_rows(f, "/g", "last", {"a", "last"});
+    EXPECT_EQ(rows, static_cast<std::uint64_t>(20000 * done));
+    if (rows > 0) {
+      EXPECT_EQ(f.read_double("/g/last")[rows - 1], done - 1.0);
+    }
+  }
+  EXPECT_EQ(std::system(("umount '" + mnt.string() + "'").c_str()), 0);
 }
 
 // --- atomic writes ---------------------------------------------------------------------

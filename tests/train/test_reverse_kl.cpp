@@ -12,6 +12,7 @@
 
 #include "rigcs/core/error.hpp"
 #include "rigcs/physics/ising_torch.hpp"
+#include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/van.hpp"
 #include "rigcs/train/checkpoint.hpp"
 #include "rigcs/train/reverse_kl.hpp"
@@ -216,6 +217,39 @@ TEST(ReverseKl, HdfCheckpointRoundTrip) {
   auto f = rigcs::H5File::open_read(path);
   EXPECT_THROW(rigcs::load_checkpoint(f, "/weights", t4), rigcs::Error);
   EXPECT_THROW(rigcs::load_checkpoint(f, "/nothing", t4), rigcs::Error);
+  f.close();
+  std::remove(path.c_str());
+}
+
+// Checkpoints keep each tensor's dtype (issue 10, item 8): the MLMC-HB couplings are
+// float64 and came back rounded to float32.
+TEST(ReverseKl, CheckpointKeepsFloat64Parameters) {
+  const std::string path = "test_reverse_kl_f64_" + std::to_string(::getpid()) + ".h5";
+  std::remove(path.c_str());
+  rigcs::SerialCommunicator comm;
+  rigcs::MlmcHbSampler q(rigcs::MlmcHbOptions{2, 2, 0.44, 1.0});
+  rigcs::ReverseKlTrainer t(q, opts(), comm);
+  t.step();
+  const auto state = t.export_state();
+  {
+    auto f = rigcs::H5File::create(path);
+    rigcs::save_checkpoint(f, "/weights", t);
+    f.close();
+  }
+  auto f = rigcs::H5File::open_read(path);
+  const auto back = rigcs::read_checkpoint(f, "/weights");
+  int f64 = 0;
+  for (const auto& [name, tensor] : state) {
+    if (name.rfind("param/", 0) != 0 || tensor.scalar_type() != torch::kFloat64) continue;
+    ++f64;
+    EXPECT_EQ(f.type_name("/weights/" + name), "float64") << name;
+    for (const auto& [n2, t2] : back)
+      if (n2 == name) {
+        EXPECT_EQ(t2.scalar_type(), torch::kFloat64) << name;
+        EXPECT_TRUE(torch::equal(t2, tensor)) << name;
+      }
+  }
+  EXPECT_GT(f64, 0) << "MLMC-HB has no float64 parameter any more: the test needs another one";
   f.close();
   std::remove(path.c_str());
 }

@@ -33,6 +33,10 @@ using DerivedFn = std::function<double(const std::vector<double>&)>;
 // step eps^(1/3) * (standard deviation of primary alpha), floored at sqrt(eps) |A_alpha|.
 using DerivedGrad = std::function<std::vector<double>(const std::vector<double>&)>;
 
+// Fewest measurements with a defined error. With fewer (1 to 3), a result carries the
+// value only: error, tau_int and tau_int_error are NaN ("undefined").
+inline constexpr std::int64_t kGammaMinMeasurements = 4;
+
 // Primary observable.
 GammaResult gamma_method(const ReplicaSeries& a, const GammaOptions& opt = {});
 

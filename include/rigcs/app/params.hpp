@@ -62,6 +62,7 @@ class Params {
 
 class ParamRegistry {
  public:
+  bool has(const std::string& key) const { return index_.count(key) != 0; }
   // Declarations. Bounds are inclusive unless stated.
   ParamRegistry& add_int(const std::string& key, std::int64_t fallback, std::int64_t min,
                          std::int64_t max, const std::string& help);

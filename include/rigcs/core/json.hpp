@@ -14,6 +14,9 @@ class JsonObject {
   JsonObject& add(const std::string& key, long long value);
   JsonObject& add(const std::string& key, const std::string& value);
   JsonObject& add(const std::string& key, const JsonObject& value);
+  JsonObject& add_bool(const std::string& key, bool value);
+  // An array of strings.
+  JsonObject& add_strings(const std::string& key, const std::vector<std::string>& values);
   std::string str() const;
 
  private:

@@ -44,6 +44,9 @@ class H5File {
   void close();
   // Pushes everything written so far to the file, so a killed job leaves it readable.
   void flush();
+  // flush(), then fsync: what was written is on the disk, not only in the page cache.
+  // A row counter written after sync() counts only rows that are really stored.
+  void sync();
 
   // --- structure -------------------------------------------------------------------
   bool exists(const std::string& path) const;
@@ -55,6 +58,9 @@ class H5File {
   void create_group(const std::string& path);
   // Removes the link to a dataset or group (the space is not reclaimed).
   void remove(const std::string& path);
+  // Cuts an appendable dataset back to its first `rows` rows (nothing if it is not
+  // longer); resuming runs use it to drop rows that no counter vouches for.
+  void truncate_rows(const std::string& path, std::uint64_t rows);
 
   // --- fixed-size datasets ---------------------------------------------------------
   // dims empty means 1-D of data.size() elements; otherwise the product of dims must be
@@ -86,13 +92,17 @@ class H5File {
   std::vector<std::uint8_t> read_uint8(const std::string& path) const;
   // Shape of a dataset ({} for a scalar dataset).
   H5Dims dims(const std::string& path) const;
+  // Stored element type of a dataset: "float64", "float32", "int8", "uint64", ...
+  std::string type_name(const std::string& path) const;
 
   // --- appendable datasets (sample sets, time series) ------------------------------
   // Appends rows along the first dimension. The first call creates an unlimited,
   // chunked dataset of shape (0, inner...); int8 data (spins) is gzip-compressed.
   // data.size() must be a multiple of the product of inner; later calls must pass the
   // same inner shape. The file is flushed after each append, so a job killed halfway
-  // keeps every complete append.
+  // keeps every complete append. Before writing, the free space of the file system is
+  // checked: an append that would not fit (with a margin for HDF5's metadata) fails
+  // with "no space left" before HDF5 writes anything, so the file stays readable.
   void append(const std::string& path, const std::vector<double>& rows, H5Dims inner = {});
   void append(const std::string& path, const std::vector<float>& rows, H5Dims inner = {});
   void append(const std::string& path, const std::vector<std::int64_t>& rows, H5Dims inner = {});
@@ -144,6 +154,13 @@ class H5File {
   std::string path_;
   bool writable_ = false;
 };
+
+// Test hook (compiled in always, inert unless set): after `n` more successful writes
+// (dataset writes, appends, attributes, flushes) in this process, every further write
+// fails as on a full disk, before HDF5 is called. n < 0 switches it off. The
+// environment variable RIGCS_FAULT_WRITES=n sets it when the first file is opened,
+// so that a test can run the real binary into a "full disk".
+void inject_write_fault(std::int64_t n);
 
 // Writes a file beside its target (<target>.tmp.<pid>) and renames it over the target
 // on commit(), so a job killed while writing leaves either the previous complete file

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "rigcs/core/build_info.hpp"
 #include "rigcs/io/h5file.hpp"
@@ -41,5 +42,46 @@ void write_run_end_time(H5File& file, const std::string& end_time = utc_now_iso8
 RunHeader read_run_header(const H5File& file);
 // Opens path read-only and reads its header.
 RunHeader read_run_header(const std::string& path);
+
+// --- provenance: one record per run segment ----------------------------------------
+// A run that is resumed is made by several processes (segments), possibly of other
+// builds. Each appends a group /provenance/<k> (k = 0, 1, ..., six digits) with the
+// attributes below; the root header keeps the first segment's deck and git hash.
+struct RunSegment {
+  std::string command;     // "train", "sample", "ais", ...
+  std::string deck;        // the effective deck of this segment
+  std::string git_hash = rigcs::git_hash();
+  std::string program_version = rigcs::version();
+  std::int64_t ranks = 1;
+  std::uint64_t seed = 0;
+  bool resumed = false;    // continued an existing run (--resume or after a signal)
+  std::string start_time = utc_now_iso8601();
+  std::string end_time;    // empty while it runs (or when it was killed)
+  std::string status = "running";  // "running", then how the segment ended
+};
+std::vector<RunSegment> read_run_segments(const H5File& file);
+void write_run_segment(H5File& file, std::size_t index, const RunSegment& segment);
+// Appends after the existing records; returns the new record's index.
+std::size_t append_run_segment(H5File& file, const RunSegment& segment);
+// Sets end_time (now) and status of the last record.
+void finish_last_run_segment(H5File& file, const std::string& status);
+
+// --- appendable row groups (/samples, /samples_p, /ais) -----------------------------
+// Rows are appended column by column; the group's int64 attribute `rows` counts the
+// rows whose every column is on disk (it is written after the data is synced). Rows
+// past it belong to an append cut short (a kill, a full disk) and are not data.
+
+// The counted rows of `group`. Files of older rigcs versions have no `rows`: there the
+// length of `last_column` (appended last) counts. Fails, naming the group, when a
+// column of `columns` that exists is shorter than the count (a damaged file).
+std::uint64_t counted_rows(const H5File& file, const std::string& group, const std::string& last_column,
+                           const std::vector<std::string>& columns);
+// Syncs the data appended so far, then records `rows` (and `rounds_done` when >= 0)
+// and syncs again, so that the counter never runs ahead of the data.
+void commit_rows(H5File& file, const std::string& group, std::uint64_t rows, std::int64_t rounds_done = -1);
+// Cuts each existing column of `group` back to `rows` (before a resumed run appends);
+// fails, naming it, when a column is shorter than `rows` (a damaged file).
+void cut_to_rows(H5File& file, const std::string& group, const std::vector<std::string>& columns,
+                 std::uint64_t rows);
 
 }  // namespace rigcs

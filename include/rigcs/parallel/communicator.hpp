@@ -35,6 +35,12 @@ class Communicator {
                                                         int root) = 0;
   // Ends every rank now; used when one rank hits an error the others cannot see.
   [[noreturn]] virtual void abort(int code) = 0;
+  // Called by a rank that failed: waits up to timeout_s seconds for every rank to call
+  // it too. True when all ranks failed (a bad key, an error rank 0 broadcast): they can
+  // then all return normally and print the error once. False when some rank is still
+  // working (it waits in a collective that the failed rank will never join): the caller
+  // must abort. Uses a communicator of its own, so it never matches the work's collectives.
+  virtual bool agree_on_failure(double timeout_s) = 0;
 
   bool is_root() const { return rank() == 0; }
 
@@ -68,6 +74,7 @@ class SerialCommunicator final : public Communicator {
     return {local};
   }
   [[noreturn]] void abort(int code) override;
+  bool agree_on_failure(double) override { return true; }
 };
 
 // log-sum-exp over ranks of a local log-sum-exp value: never sums raw weights.
@@ -85,5 +92,9 @@ WorkShare split_work(std::int64_t total, int rank, int size);
 // `chunk` of its share per round (the largest share sets the count, so every rank
 // takes part in every round's collective).
 std::int64_t work_rounds(std::int64_t total, std::int64_t chunk, int size);
+
+// Items done, over all ranks, after the first `rounds` rounds of that scheme (so a
+// resumed run knows how many rows its counter of finished rounds vouches for).
+std::int64_t work_done_after(std::int64_t total, std::int64_t chunk, int size, std::int64_t rounds);
 
 }  // namespace rigcs

@@ -2,6 +2,7 @@
 // and the executable see MPI.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 
 #include "rigcs/parallel/communicator.hpp"
@@ -17,7 +18,12 @@ class MpiEnvironment {
   MpiEnvironment& operator=(const MpiEnvironment&) = delete;
 };
 
-// Communicator over MPI_COMM_WORLD.
+// Communicator over MPI_COMM_WORLD. Element counts are 64-bit: messages of more than
+// 2^31 - 1 elements (MPI's int counts) are sent in pieces.
 std::unique_ptr<Communicator> make_world_communicator();
+
+// Test hook: the largest element count of one MPI call (default and maximum 2^31 - 1), so
+// that tests exercise the splitting of large messages with small ones.
+void set_max_mpi_count(std::size_t n);
 
 }  // namespace rigcs

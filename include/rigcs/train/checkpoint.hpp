@@ -1,5 +1,6 @@
 // Trainer checkpoints in HDF5: every NamedTensors entry of ReverseKlTrainer::export_state
-// becomes a dataset <group>/<name> (float32 weights and Adam moments, int64 counters),
+// becomes a dataset <group>/<name> (weights and Adam moments in their own dtype, float64
+// or float32; int64 counters),
 // readable with h5py. The group carries a format tag checked on read.
 #pragma once
 

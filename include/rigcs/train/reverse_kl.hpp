@@ -39,6 +39,7 @@ struct TrainStepStats {
   double loss = 0;         // REINFORCE surrogate over the global batch
   double mean_f = 0;       // global mean of beta H + log q: an upper bound of beta F
   double ess = 0;          // batch ESS per sample, (sum w)^2 / (M sum w^2), global
+  double entropy = 0;      // -mean log q over the global batch (nats): the model's entropy
   double seconds = 0;      // wall time of the step on this rank
 };
 
