@@ -118,6 +118,7 @@ void start_from_model(CommandContext& ctx, const std::string& model, const std::
     check_compatible_deck(ctx.params, h.deck, model);
   }
   bool copy = !fs::exists(path);
+  comm.barrier();  // every rank has looked before rank 0 creates the copy
   if (!copy) {
     RIGCS_CHECK(ctx.resume || ctx.overwrite, path << " already exists; pass --resume to complete its sample set "
                                                       "or --overwrite to start again from " << model);
