@@ -338,6 +338,14 @@ torch::Tensor RigcsSampler::log_prob_incremental(const torch::Tensor& spins) {
   const int n = partition_.size();
   const auto batch = spins.size(0);
   const bool grad = wants_gradient(named_parameters());
+  // Without gradients, bound the memory of the per-level copies by chunking the samples.
+  constexpr std::int64_t kChunk = 4096;
+  if (!grad && batch > kChunk) {
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t b = 0; b < batch; b += kChunk)
+      parts.push_back(log_prob_incremental(spins.slice(0, b, std::min(batch, b + kChunk))));
+    return torch::cat(parts);
+  }
   auto x = spins.to(torch::kFloat).contiguous();
   const int s0 = partition_.coarsest_stride();
   auto coarse_lq = coarse_->log_prob(x.slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous()).to(torch::kDouble);

@@ -160,9 +160,10 @@ TEST_F(RigcsGradient, PathChoice) {
   EXPECT_TRUE(q->uses_incremental_gradient());  // CPU, default
   q->set_gradient_path(GradientPath::Patches);
   EXPECT_FALSE(q->uses_incremental_gradient());
-  // Without gradients the incremental log q equals the patch pass too.
+  // Without gradients the incremental log q equals the patch pass too, also over more
+  // samples than one chunk (4096) of the incremental path.
   auto gen = torch::make_generator<torch::CPUGeneratorImpl>(2);
-  auto s = q->sample(16, gen);
+  auto s = q->sample(4200, gen);
   torch::NoGradGuard no_grad;
   auto lq_patch = q->log_prob(s.spins);
   q->set_gradient_path(GradientPath::Incremental);
