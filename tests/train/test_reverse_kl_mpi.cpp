@@ -2,11 +2,16 @@
 // gradient of the whole batch on one process; weights start and stay equal on all ranks.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <memory>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "rigcs/parallel/communicator.hpp"
 #include "rigcs/parallel/mpi_communicator.hpp"
+#include "rigcs/samplers/mlmc_hb.hpp"
+#include "rigcs/samplers/rigcs_sampler.hpp"
 #include "rigcs/samplers/van.hpp"
 #include "rigcs/train/reverse_kl.hpp"
 
@@ -84,3 +89,26 @@ TEST(ReverseKlMpi, WeightsStayEqualAcrossRanks) {
 }
 
 }  // namespace
+
+TEST(ReverseKlMpi, RanksWithAnEmptyShareJoinTheStep) {
+  // A global batch of 1: on 2 ranks one rank draws nothing (as the published last-stage
+  // batch of 16 on more than 16 ranks). RiGCS and MLMC-HB train on, with equal weights.
+  auto comm = rigcs::make_world_communicator();
+  torch::manual_seed(3);
+  rigcs::RigcsOptions ro;
+  ro.coarsest_size = 2;
+  ro.blocks = 1;
+  ro.channels = 4;
+  rigcs::RigcsSampler rigcs_model(ro, std::make_shared<rigcs::VanSampler>(2, tiny()));
+  rigcs::MlmcHbSampler hb(rigcs::MlmcHbOptions{2, 1, 0.44, 1.0});
+  for (rigcs::GenerativeSampler* model : {static_cast<rigcs::GenerativeSampler*>(&rigcs_model),
+                                          static_cast<rigcs::GenerativeSampler*>(&hb)}) {
+    rigcs::ReverseKlTrainer trainer(*model, opts(1), *comm);
+    for (int k = 0; k < 3; ++k) {
+      const auto st = trainer.step();
+      EXPECT_TRUE(std::isfinite(st.loss)) << model->kind();
+      EXPECT_NEAR(st.ess, 1.0, 1e-12) << model->kind();  // one sample: ESS 1
+    }
+    EXPECT_TRUE(rigcs::weights_agree(*model, *comm)) << model->kind();
+  }
+}
