@@ -8,6 +8,7 @@
 #include "rigcs/core/blas_threads.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/io/h5file.hpp"
+#include "rigcs/samplers/han.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/rigcs_sampler.hpp"
 #include "rigcs/samplers/van.hpp"
@@ -17,8 +18,9 @@ namespace rigcs {
 
 void declare_sampler_keys(ParamRegistry& r) {
   r.add_string("sampler.kind", "rigcs", "generative sampler: van (PixelCNN on the full lattice), "
-               "mlmc_hb (multilevel heat bath), rigcs (multilevel conditional CNNs)",
-               {"van", "mlmc_hb", "rigcs"})
+               "mlmc_hb (multilevel heat bath), rigcs (multilevel conditional CNNs), "
+               "han (hierarchical autoregressive MADEs, N = 2^k)",
+               {"van", "mlmc_hb", "rigcs", "han"})
       .add_int("van.depth", 3, 1, 64, "masked convolutions of the PixelCNN (VAN, and the coarsest RiGCS level)")
       .add_int("van.width", 16, 1, 1024, "channels of the PixelCNN")
       .add_int("van.half_kernel", 6, 1, 64, "PixelCNN kernel is (2h+1) x (2h+1)")
@@ -28,6 +30,13 @@ void declare_sampler_keys(ParamRegistry& r) {
       .add_int("rigcs.channels", 16, 1, 1024, "channels of the conditional CNNs (published runs: 16)")
       .add_int("rigcs.kernel1", 5, 1, 31, "first kernel of the conditional CNNs (odd)")
       .add_int("rigcs.kernel2", 5, 1, 31, "second kernel of the conditional CNNs (odd)")
+      .add_int("han.width", 2, 1, 64,
+               "hidden units per layer of each HAN cross net, per input spin (border + cross) of the net")
+      .add_int("han.depth", 2, 1, 16, "hidden layers of each HAN cross net")
+      .add_int("han.boundary_width", 2, 1, 64,
+               "hidden units per layer of the HAN boundary net (row 0 and column 0), per boundary site")
+      .add_int("han.boundary_depth", 2, 1, 16, "hidden layers of the HAN boundary net")
+      .add_bool("han.z2", true, "Z2 symmetrisation of HAN (random global flip)")
       .add_real_list("mlmc_hb.couplings", "", -100, 100,
                      "override of the MLMC-HB couplings K_0..K_L (empty: RG recursion K_{l-1} = 3/8 log cosh 4K_l)");
 }
@@ -100,7 +109,10 @@ TrainingPlan make_training_plan(const Params& p) {
   plan.kind = p.get_string("sampler.kind");
   plan.n = static_cast<int>(p.get_int("model.N"));
   plan.n0 = static_cast<int>(p.get_int("multilevel.N0"));
-  if (plan.kind != "van") {
+  if (plan.kind == "han") {
+    RIGCS_CHECK(plan.n >= 2 && (plan.n & (plan.n - 1)) == 0,
+                "model.N = " << plan.n << " is not 2^k >= 2, as sampler.kind = han needs");
+  } else if (plan.kind != "van") {
     int b = 0;
     while ((plan.n0 << b) < plan.n) ++b;
     RIGCS_CHECK((plan.n0 << b) == plan.n && b >= 1,
@@ -183,6 +195,18 @@ RigcsOptions rigcs_options(const Params& p, int blocks) {
 std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPlan& plan, int stage) {
   seed_weight_init(p, stage);
   if (plan.kind == "van") return std::make_unique<VanSampler>(plan.n, pixelcnn_options(p));
+  if (plan.kind == "han") {
+    HanOptions o;
+    o.size = plan.n;
+    o.beta = p.get_real("model.beta");
+    o.j = p.get_real("model.J");
+    o.width = static_cast<int>(p.get_int("han.width"));
+    o.depth = static_cast<int>(p.get_int("han.depth"));
+    o.boundary_width = static_cast<int>(p.get_int("han.boundary_width"));
+    o.boundary_depth = static_cast<int>(p.get_int("han.boundary_depth"));
+    o.z2 = p.get_bool("han.z2");
+    return std::make_unique<HanSampler>(o);
+  }
   if (plan.kind == "mlmc_hb") {
     MlmcHbOptions o{plan.n0, plan.blocks, p.get_real("model.beta"), p.get_real("model.J")};
     auto m = std::make_unique<MlmcHbSampler>(o);
@@ -257,7 +281,8 @@ void check_compatible_deck(const Params& current, const std::string& stored_deck
   const Params stored = full_registry().parse_text(stored_deck_text, "stored in " + file, {});
   for (const char* key : {"model.N", "model.beta", "model.J", "sampler.kind", "van.depth", "van.width",
                           "van.half_kernel", "van.z2", "van.residual", "multilevel.N0", "rigcs.channels",
-                          "rigcs.kernel1", "rigcs.kernel2"}) {
+                          "rigcs.kernel1", "rigcs.kernel2", "han.width", "han.depth",
+                          "han.boundary_width", "han.boundary_depth", "han.z2"}) {
     RIGCS_CHECK(stored.text(key) == current.text(key),
                 file << " was written with " << key << " = " << stored.text(key) << ", but the deck says "
                      << current.text(key) << ": use the deck the run file was made with");

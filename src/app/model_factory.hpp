@@ -17,7 +17,7 @@ void declare_train_keys(ParamRegistry& r);
 void declare_sample_keys(ParamRegistry& r);
 
 struct TrainingPlan {
-  std::string kind;  // van, mlmc_hb, rigcs
+  std::string kind;  // van, mlmc_hb, rigcs, han
   int n = 0;         // final lattice size
   int n0 = 0;        // coarsest lattice (multilevel samplers)
   int blocks = 0;    // N = N0 * 2^blocks
