@@ -107,10 +107,8 @@ void start_from_model(CommandContext& ctx, const std::string& model, const std::
   Communicator& comm = ctx.comm;
   RIGCS_CHECK(fs::exists(model), "sample.model = " << model << ": no such file (relative paths are taken from "
                                                     << fs::current_path().string() << ")");
+  // (run.output naming the model itself is refused before the output lock is taken.)
   std::error_code ec;
-  RIGCS_CHECK(!(fs::exists(path) && fs::equivalent(model, path, ec)),
-              "sample.model and run.output name the same file (" << path
-                                                                 << "); the model file is only read: give another run.output");
   {
     const RunHeader h = read_run_header(model);
     RIGCS_CHECK(h.kind == "train", "sample.model = " << model << " is a '" << h.kind

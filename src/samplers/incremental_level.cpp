@@ -82,9 +82,4 @@ void run_level_incremental(float* state, std::int64_t batch, int m, const std::i
   generic::dispatch(state, batch, m, sites, p, uniforms, given, log_q, score, w, win1.data(), win2.data());
 }
 
-void draw_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
-                            const double* uniforms, double* log_q, const ConditionalLevelWeights& w) {
-  run_level_incremental(state, batch, m, sites, p, uniforms, nullptr, log_q, nullptr, w);
-}
-
 }  // namespace rigcs::detail

@@ -38,17 +38,14 @@ struct ConditionalLevelWeights {
 // build) unless the environment sets RIGCS_NO_AVX2=1, else "generic".
 std::string incremental_kernel_isa();
 
-void draw_level_incremental(float* state, std::int64_t batch, int m, const std::int32_t* sites, int p,
-                            const double* uniforms, double* log_q, const ConditionalLevelWeights& w);
-
 // Per-sample gradient ("score") of a level's log q with respect to its net, laid out
 // as [w1 (k1^2, C) | b1 (C) | w2 (k2^2, C) | b2]: the kernel layouts above.
 inline std::size_t score_size(const ConditionalLevelWeights& w) {
   return static_cast<std::size_t>(w.kernel1 * w.kernel1 + 1 + w.kernel2 * w.kernel2) * w.channels + 1;
 }
 
-// The general form of draw_level_incremental:
-//   - uniforms != nullptr: draw the sites as draw_level_incremental does;
+// One level of `batch` samples:
+//   - uniforms != nullptr: draw the sites as described above;
 //     given != nullptr instead: take sample b's spin at site v from given[b * m^2 + v]
 //     (log q of given spins); `state` then holds only the spins known before the level;
 //   - score != nullptr: also write d log q_level(b) / d(weights) into

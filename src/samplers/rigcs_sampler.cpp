@@ -304,7 +304,7 @@ struct LevelScore {
   torch::Tensor score;  // (B, score_size) float, kernel layout
 };
 
-bool wants_gradient(std::vector<std::pair<std::string, torch::Tensor>> params) {
+bool wants_gradient(const std::vector<std::pair<std::string, torch::Tensor>>& params) {
   if (!torch::GradMode::is_enabled()) return false;
   for (auto& p : params)
     if (p.second.requires_grad()) return true;
@@ -330,6 +330,24 @@ torch::Tensor attach_scores(torch::Tensor log_q, const std::vector<LevelScore>& 
             s.narrow(1, t1 * c + c, t2 * c).matmul(d_w2) + s.narrow(1, (t1 + 1 + t2) * c, 1).matmul(d_b2);
   }
   return log_q;
+}
+
+// One conditional-net level on the incremental kernel: draws (uniforms) or reads
+// (given) the level's sites of every sample of `state` (B, m * m), adds their log q to
+// log_q and, with_grad, appends the level's per-sample gradients to `scores`.
+void run_net_level(LevelTables& lv, torch::Tensor& state, const double* uniforms, const float* given,
+                   torch::Tensor& log_q, bool with_grad, std::vector<LevelScore>& scores) {
+  const auto w = incremental_weights(lv.net);
+  const auto batch = state.size(0);
+  LevelScore ls;
+  if (with_grad) {
+    ls.net = lv.net;
+    ls.score = torch::empty({batch, static_cast<std::int64_t>(detail::score_size(w))}, torch::kFloat);
+  }
+  detail::run_level_incremental(state.data_ptr<float>(), batch, lv.fine_size, lv.host_sites.data(),
+                                static_cast<int>(lv.host_sites.size()), uniforms, given, log_q.data_ptr<double>(),
+                                with_grad ? ls.score.data_ptr<float>() : nullptr, w);
+  if (with_grad) scores.push_back(std::move(ls));
 }
 
 }  // namespace
@@ -358,18 +376,8 @@ torch::Tensor RigcsSampler::log_prob_incremental(const torch::Tensor& spins) {
       log_q = log_q + level_log_prob(lv, flat, impl_->window, options_.beta * options_.j);
       continue;
     }
-    const int m = lv.fine_size;
     auto state = (flat * lv.known).contiguous();
-    auto w = incremental_weights(lv.net);
-    LevelScore ls;
-    if (grad) {
-      ls.net = lv.net;
-      ls.score = torch::empty({batch, static_cast<std::int64_t>(detail::score_size(w))}, torch::kFloat);
-    }
-    detail::run_level_incremental(state.data_ptr<float>(), batch, m, lv.host_sites.data(),
-                                  static_cast<int>(lv.host_sites.size()), nullptr, flat.data_ptr<float>(),
-                                  log_q.data_ptr<double>(), grad ? ls.score.data_ptr<float>() : nullptr, w);
-    if (grad) scores.push_back(std::move(ls));
+    run_net_level(lv, state, nullptr, flat.data_ptr<float>(), log_q, grad, scores);
   }
   torch::AutoGradMode enable(grad);
   return coarse_lq + attach_scores(log_q, scores);
@@ -412,16 +420,7 @@ SampleBatch RigcsSampler::sample_impl(std::int64_t batch, torch::Generator& gen,
       log_q = log_q + torch::log_sigmoid(own * field).sum(1);
     } else if (incremental) {
       auto u = torch::rand({p, batch}, gen, dopt).contiguous();
-      auto wts = incremental_weights(lv.net);
-      LevelScore ls;
-      if (with_grad) {
-        ls.net = lv.net;
-        ls.score = torch::empty({batch, static_cast<std::int64_t>(detail::score_size(wts))}, torch::kFloat);
-      }
-      detail::run_level_incremental(flat.data_ptr<float>(), batch, m, lv.host_sites.data(), static_cast<int>(p),
-                                    u.data_ptr<double>(), nullptr, log_q.data_ptr<double>(),
-                                    with_grad ? ls.score.data_ptr<float>() : nullptr, wts);
-      if (with_grad) scores.push_back(std::move(ls));
+      run_net_level(lv, flat, u.data_ptr<double>(), nullptr, log_q, with_grad, scores);
     } else {
       for (const auto& g : lv.groups) {
         const auto pg = g.sites.size(0);
