@@ -11,7 +11,9 @@
 //     5, 5) at N = 16, 32, 64 (and 128): sampling, and the training step; then the
 //     ratio of a training step to drawing the same 100 samples (both measured here),
 //     and a profile of the step's parts (--profile);
-//   - MLMC-HB at N = 16, 32, 64: sampling.
+//   - MLMC-HB at N = 16, 32, 64: sampling;
+//   - HAN (the campaign deck's nets: width 4 per input spin, one hidden layer, Z2) at N = 16, 32, 64
+//     (--han-sizes; 0 = none): sampling at the RiGCS batch, and the training step.
 // Sampling: one warm-up call (unless --no-warmup), then calls of `batch` samples until `seconds` of wall
 // time have passed (at least one); samples per wall second and per CPU second of the
 // process are printed. Training: ReverseKlTrainer (SerialCommunicator, beta 0.44,
@@ -36,6 +38,7 @@
 #include "rigcs/core/blas_threads.hpp"
 #include "rigcs/parallel/communicator.hpp"
 #include "rigcs/physics/ising_torch.hpp"
+#include "rigcs/samplers/han.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/rigcs_sampler.hpp"
 #include "rigcs/samplers/van.hpp"
@@ -231,6 +234,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: bench_samplers [--seconds S] [--threads T] [--van-batch B]\n"
                "                      [--rigcs-batch B] [--van-sizes 8,16] [--rigcs-sizes 16,32,64]\n"
+               "                      [--han-sizes 16,32,64]\n"
                "                      [--no-128] [--no-hb] [--no-train] [--no-warmup]\n"
                "                      [--gradient-path incremental|patches] [--profile]\n"
                "  --seconds S      wall seconds per measurement (default 2)\n"
@@ -240,6 +244,7 @@ void usage() {
                "  --no-128         skip RiGCS at N = 128\n"
                "  --van-sizes L    VAN lattice sizes, comma separated (default 8; 0 = none)\n"
                "  --rigcs-sizes L  RiGCS sizes 2*2^B, comma separated (default 16,32,64)\n"
+               "  --han-sizes L    HAN sizes 2^k, comma separated (default 16,32,64; 0 = none)\n"
                "  --no-hb          skip MLMC-HB\n"
                "  --no-train       skip the training-step measurements\n"
                "  --no-warmup      no untimed call before each measurement (for slow cases)\n"
@@ -261,6 +266,7 @@ int main(int argc, char** argv) {
   bool with_hb = true;
   std::vector<int> van_sizes = {8};  // 16 and 32 take minutes (see doc/benchmarks.md)
   std::vector<int> rigcs_sizes = {16, 32, 64};
+  std::vector<int> han_sizes = {16, 32, 64};
   rigcs::GradientPath gradient_path = rigcs::GradientPath::Automatic;
   bool profile = false;
   for (int i = 1; i < argc; ++i) {
@@ -290,6 +296,15 @@ int main(int argc, char** argv) {
         const long v = std::strtol(p, &end, 10);
         if (end == p) break;
         if (v > 0) rigcs_sizes.push_back(static_cast<int>(v));
+        p = *end == ',' ? end + 1 : end;
+      }
+    } else if (a == "--han-sizes" && has_value) {
+      han_sizes.clear();
+      for (const char* p = argv[++i]; *p;) {
+        char* end = nullptr;
+        const long v = std::strtol(p, &end, 10);
+        if (end == p) break;
+        if (v > 0) han_sizes.push_back(static_cast<int>(v));
         p = *end == ',' ? end + 1 : end;
       }
     } else if (a == "--gradient-path" && has_value) {
@@ -380,6 +395,22 @@ int main(int argc, char** argv) {
     o.beta = 0.44;
     rigcs::MlmcHbSampler hb(o);
     print_sampling("mlmc_hb", hb.lattice_size(), time_sampling(hb, rigcs_batch, seconds, 17));
+  }
+
+  // (d) HAN: sampling at the RiGCS batch, the training step at batch 100 (as RiGCS).
+  for (int n : han_sizes) {
+    if (n < 2 || (n & (n - 1)) != 0) {
+      std::fprintf(stderr, "HAN sizes must be 2^k, got %d\n", n);
+      return 1;
+    }
+    rigcs::HanOptions o;
+    o.size = n;
+    o.beta = 0.44;
+    o.width = o.boundary_width = 4;  // as input/campaign/han.ini
+    o.depth = o.boundary_depth = 1;
+    rigcs::HanSampler han(o);
+    print_sampling("han", n, time_sampling(han, rigcs_batch, seconds, 19));
+    if (train) print_training("han", n, time_training(han, seconds));
   }
 
   std::printf("total wall time: %.1f s\n", since(total0));

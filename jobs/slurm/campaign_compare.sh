@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The comparison campaign of jobs/campaign_small.sh on a SLURM cluster, for N up to 128:
-# Wolff MCMC, Cluster-AIS, VAN, MLMC-HB and RiGCS at beta = 0.4406868, as chains of jobs.
+# Wolff MCMC, Cluster-AIS, VAN, MLMC-HB, HAN and RiGCS at beta = 0.4406868, as chains of jobs.
 #   jobs/slurm/campaign_compare.sh -A ACCOUNT -p PARTITION -o OUTDIR [-N "4 8 16 32 64 128"]
-#       [-m "wolff ais van mlmc_hb rigcs"] [-n TASKS] [-t HH:MM:SS] [-g GPUS_PER_NODE]
+#       [-m "wolff ais van mlmc_hb han rigcs"] [-n TASKS] [-t HH:MM:SS] [-g GPUS_PER_NODE]
 #       [-b RIGCS_BINARY] [-q] [-x]
 # Per lattice size and method: one job for MCMC or AIS (+ analyze); for the generative
 # methods a training job (requeued after its time limit, continuing from the checkpoint)
@@ -19,7 +19,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 usage() { sed -n '2,20p' "$0"; exit 2; }
-ns="4 8 16 32 64 128" methods="wolff ais van mlmc_hb rigcs" tasks=4 time=04:00:00 gpus=0
+ns="4 8 16 32 64 128" methods="wolff ais van mlmc_hb han rigcs" tasks=4 time=04:00:00 gpus=0
 binary=${RIGCS:-$here/build/app/rigcs} quick=0 dry=0
 while getopts "A:p:o:N:m:n:t:g:b:qxh" opt; do
   case $opt in
@@ -43,6 +43,10 @@ declare -A ais_steps=([4]=500 [8]=1000 [16]=2000 [32]=5000 [64]=10000 [128]=2000
 declare -A ais_traj=([4]=10000 [8]=10000 [16]=10000 [32]=4000 [64]=2000 [128]=1000)
 declare -A van_steps=([4]=2000 [8]=2000 [16]=3000 [32]=4000 [64]=4000 [128]=4000)
 declare -A mlmc_steps=([4]=1000 [8]=1000 [16]=1000 [32]=1000 [64]=1000 [128]=1000)
+# HAN: batch 1000 as in the HAN paper, which trained 100000 steps; fewer here (a first
+# guess, not measured at N >= 32: size the time limit from the training-step benchmark).
+declare -A han_steps=([4]=2000 [8]=5000 [16]=10000 [32]=20000 [64]=20000 [128]=5000)
+han_batch=1000
 rigcs_steps=(500 500 1000 2000 1500 1500 2000)
 rigcs_batch=(10000 10000 10000 5024 512 96 16)
 van_batch=500 samples=100000 p_count=20000
@@ -110,8 +114,9 @@ for n in $ns; do
         id=$(job_script "ais $f $(q "$decks/ais.ini") $common --ais.steps=$(scale "${ais_steps[$n]}" 20) --ais.trajectories=$(scale "${ais_traj[$n]}" 400)" \
                "analyze $f" | submit "ais_N$n" "" "$tasks" "$time")
         ids=$id ;;
-      van|mlmc_hb|rigcs)
+      van|mlmc_hb|han|rigcs)
         case $m in
+          han) o="--train.steps=$(scale "${han_steps[$n]}" 10) --train.batch=$han_batch" ;;
           van) o="--van.half_kernel=6 --train.steps=$(scale "${van_steps[$n]}" 10) --train.batch=$van_batch" ;;
           mlmc_hb) o="--train.steps=$(scale "${mlmc_steps[$n]}" 10)" ;;
           rigcs)
@@ -127,7 +132,7 @@ for n in $ns; do
                 "${gres[@]}" --requeue --signal=TERM@120)
         sid=$(job_script "sample $f $args" "analyze $f" | submit "${m}_N$n.sample" "afterok:$tid" "$tasks" "$time" "${gres[@]}")
         ids="$tid $sid" ;;
-      *) echo "unknown method '$m' (wolff ais van mlmc_hb rigcs)" >&2; exit 2 ;;
+      *) echo "unknown method '$m' (wolff ais van mlmc_hb han rigcs)" >&2; exit 2 ;;
     esac
     all+=($ids)
     echo "N=$n $m: job(s) $ids"

@@ -33,10 +33,10 @@ struct HanOptions {
   int size = 8;             // L = 2^k, >= 2
   double beta = 0.44;
   double j = 1.0;
-  int width = 2;            // cross nets: hidden units per layer per input spin (MadeOptions::width)
-  int depth = 2;            // cross nets: hidden layers
-  int boundary_width = 2;   // level-0 net
-  int boundary_depth = 2;
+  int width = 4;            // cross nets: hidden units per layer per input spin (MadeOptions::width)
+  int depth = 1;            // cross nets: hidden layers
+  int boundary_width = 4;   // level-0 net
+  int boundary_depth = 1;
   bool z2 = true;           // symmetrise under the global flip
   double epsilon = 1e-7;
 };
