@@ -156,6 +156,19 @@ Command make_train_command() {
         ctx.out << "--resume: no run file " << output << " yet; starting a new run\n";
       check_output_writable(output, true);
     }
+    // A fresh rigcs training may grow from a trained smaller model (train.init_model).
+    std::unique_ptr<GenerativeSampler> model;
+    std::string init_model = p.get_string("train.init_model");
+    if (!init_model.empty() && !resume.resumed) {
+      model = start_from_smaller_model(p, plan, init_model, resume.stage, resume.elapsed);
+      H5File f = H5File::open_read(init_model);
+      resume.history.read(f);
+      if (comm.is_root() && !ctx.json)
+        ctx.out << "starting from " << init_model << " (N = " << model->lattice_size() << ", "
+                << resume.elapsed << " s of training): stage " << resume.stage << " of " << plan.stages() - 1 << "\n";
+    } else if (!init_model.empty() && comm.is_root() && !ctx.json) {
+      ctx.out << "train.init_model is ignored: the run resumes from its own checkpoint\n";
+    }
     echo_parameters(ctx, "train");
 
     g_stop_signal = 0;
@@ -176,7 +189,6 @@ Command make_train_command() {
     segments.back().start_time = start_time;
     CollapseDetector collapse(p.get_real("train.collapse_entropy"));
 
-    std::unique_ptr<GenerativeSampler> model;
     for (int stage = resume.stage; stage < plan.stages(); ++stage) {
       if (!model) {
         model = make_model(p, plan, stage);
@@ -228,6 +240,7 @@ Command make_train_command() {
         f.set_attr("/train", "stage_lattice_size", static_cast<std::int64_t>(n));
         f.set_attr("/train", "elapsed_seconds", elapsed());
         f.set_attr("/train", "schedule", plan.describe());
+        if (!init_model.empty()) f.set_attr("/train", "init_model", init_model);
         history.write(f);
         out.commit();
       };

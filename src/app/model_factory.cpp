@@ -1,5 +1,6 @@
 #include "model_factory.hpp"
 
+#include <filesystem>
 #include <sstream>
 
 #include <torch/torch.h>
@@ -8,6 +9,7 @@
 #include "rigcs/core/blas_threads.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/io/h5file.hpp"
+#include "rigcs/io/run_file.hpp"
 #include "rigcs/samplers/han.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/rigcs_sampler.hpp"
@@ -65,6 +67,11 @@ void declare_train_keys(ParamRegistry& r) {
                 "stop when the batch entropy -<log q> stays below this many nats for 5 steps: a model collapsed onto "
                 "one configuration (0) or one pair s, -s (ln 2 = 0.693), while p has more; 0 switches the check off "
                 "(needed deep in the ordered phase, beta J > 0.9 on small lattices, where p itself nears ln 2)")
+      .add_string("train.init_model", "",
+                  "rigcs: run file of a trained (or checkpointed) rigcs model at a smaller N, with the same architecture "
+                  "and multilevel.N0; a fresh training starts at the stage after that N with its weights (model transfer), "
+                  "continuing its training time and history, so N = 128 can grow from a trained N = 64. The file is "
+                  "only read; empty: start at stage 0")
       .add_bool("train.fit", false, "mlmc_hb: fit the couplings by reverse KL (same as --fit); otherwise 0 steps");
 }
 
@@ -262,6 +269,37 @@ void load_model_weights(const H5File& f, const std::string& group, GenerativeSam
   };
   copy_all(model.named_parameters(), "param/");
   copy_all(model.named_buffers(), "buffer/");
+}
+
+std::unique_ptr<GenerativeSampler> start_from_smaller_model(const Params& p, const TrainingPlan& plan,
+                                                            const std::string& path, int& stage, double& elapsed) {
+  namespace fs = std::filesystem;
+  RIGCS_CHECK(plan.kind == "rigcs", "train.init_model grows a smaller model stage by stage: it needs sampler.kind = "
+                                        "rigcs, not " << plan.kind);
+  RIGCS_CHECK(fs::exists(path), "train.init_model = '" << path << "': no such file");
+  const H5File f = H5File::open_read(path);
+  const RunHeader h = read_run_header(f);
+  RIGCS_CHECK(h.kind == "train" && f.is_group("/weights") && f.is_group("/sampler"),
+              "train.init_model = '" << path << "' is not a training run file with weights");
+  const Params stored = full_registry().parse_text(h.deck, "stored in " + path, {});
+  for (const char* key : {"sampler.kind", "van.depth", "van.width", "van.half_kernel", "van.z2", "van.residual",
+                          "multilevel.N0", "rigcs.channels", "rigcs.kernel1", "rigcs.kernel2", "model.J"}) {
+    RIGCS_CHECK(stored.text(key) == p.text(key), "train.init_model = '" << path << "' was trained with " << key
+                                                                        << " = " << stored.text(key) << ", but the deck says "
+                                                                        << p.text(key) << ": the weights would not fit");
+  }
+  const int n = static_cast<int>(f.attr_int64("/sampler", "N"));
+  int s = -1;
+  for (int k = 0; k < plan.stages(); ++k)
+    if (plan.stage_size(k) == n) s = k;
+  RIGCS_CHECK(s >= 0 && s + 1 < plan.stages(), "train.init_model = '" << path << "' holds a model at N = " << n
+                                                                        << "; it must be a stage below model.N = " << plan.n
+                                                                        << " of this deck");
+  auto model = make_model(p, plan, s);
+  load_model_weights(f, "/weights", *model);
+  stage = s + 1;
+  elapsed = f.has_attr("/train", "elapsed_seconds") ? f.attr_double("/train", "elapsed_seconds") : 0.0;
+  return model;
 }
 
 torch::Device select_device(const Params& p) {

@@ -11,6 +11,7 @@
 #include "rigcs/exact/kaufman.hpp"
 #include "rigcs/io/h5file.hpp"
 #include "rigcs/mc/ais.hpp"
+#include "rigcs/train/checkpoint.hpp"
 
 using namespace rigcs;
 using namespace rigcs::testing;
@@ -251,4 +252,67 @@ TEST_F(Pipeline, SampleModelLeavesTheModelFileUntouched) {
   EXPECT_NE(cli.run(args(args(sample, deck), {"--run.output=" + dir + "/other.h5", "--rigcs.channels=8"})), 0);
   if (root) EXPECT_NE(cli.err.str().find("rigcs.channels"), std::string::npos) << cli.err.str();
   EXPECT_EQ(file_bytes(model), before);
+}
+
+TEST_F(Pipeline, InitModelGrowsATrainedSmallerModel) {
+  // A trained 4x4 rigcs model, then an 8x8 training started from it (train.init_model):
+  // it trains only the stage N = 8, carries the history over, and never writes the
+  // smaller model's file. With 0 steps in that stage every weight of the 4x4 model must
+  // arrive unchanged.
+  const std::string dir = shared_temp_dir(*cli.comm, "init_model");
+  const std::string small = dir + "/small.h5";
+  const std::vector<std::string> arch = {"--sampler.kind=rigcs", "--van.half_kernel=1", "--van.width=4",
+                                         "--rigcs.channels=4", "--train.batch=16", "--quiet"};
+  ASSERT_EQ(cli.run(args(args({"train", "--model.N=4", "--train.stage_steps=3,3", "--run.output=" + small}, arch), {})),
+            0)
+      << cli.err.str();
+  const std::string before = file_bytes(small);
+  const std::string big = dir + "/big.h5";
+  const std::string moved = dir + "/moved.h5";
+  const std::vector<std::string> grow = {"train", "--model.N=8", "--train.stage_steps=3,3,4",
+                                         "--train.init_model=" + small};
+  ASSERT_EQ(cli.run(args(args(grow, arch), {"--run.output=" + big})), 0) << cli.err.str();
+  ASSERT_EQ(cli.run(args(args({"train", "--model.N=8", "--train.stage_steps=3,3,0", "--train.init_model=" + small}, arch),
+                         {"--run.output=" + moved})),
+            0)
+      << cli.err.str();
+  EXPECT_EQ(file_bytes(small), before);
+  if (cli.comm->is_root()) {
+    H5File s = H5File::open_read(small);
+    H5File b = H5File::open_read(big);
+    EXPECT_EQ(b.attr_string("/train", "status"), "complete");
+    EXPECT_EQ(b.attr_string("/train", "init_model"), small);
+    EXPECT_EQ(b.attr_int64("/sampler", "N"), 8);
+    const auto hs = s.read_double("/train/history/stage");
+    const auto hb = b.read_double("/train/history/stage");
+    ASSERT_EQ(hb.size(), hs.size() + 4);  // 3 + 3 rows carried over, 4 of the new stage
+    for (std::size_t i = 0; i < hs.size(); ++i) EXPECT_EQ(hb[i], hs[i]);
+    for (std::size_t i = hs.size(); i < hb.size(); ++i) EXPECT_EQ(hb[i], 2.0);
+    EXPECT_GE(b.attr_double("/train", "elapsed_seconds"), s.attr_double("/train", "elapsed_seconds"));
+    const NamedTensors ws = read_checkpoint(s, "/weights");
+    H5File m = H5File::open_read(moved);
+    const NamedTensors wb = read_checkpoint(m, "/weights");
+    int compared = 0;
+    for (const auto& [name, t] : ws) {
+      if (name.rfind("param/", 0) != 0) continue;
+      for (const auto& [name_b, tb] : wb)
+        if (name_b == name) {
+          EXPECT_TRUE(torch::equal(t, tb)) << name;
+          ++compared;
+        }
+    }
+    EXPECT_GT(compared, 4);
+  }
+  cli.comm->barrier();
+  // Another architecture, or a model that is not smaller, is refused by name.
+  const bool root = cli.comm->is_root();
+  EXPECT_NE(cli.run(args(args(grow, arch), {"--run.output=" + dir + "/other.h5", "--rigcs.channels=8"})), 0);
+  if (root) EXPECT_NE(cli.err.str().find("rigcs.channels"), std::string::npos) << cli.err.str();
+  EXPECT_NE(cli.run(args(args({"train", "--model.N=4", "--train.stage_steps=3,3", "--train.init_model=" + small,
+                               "--run.output=" + dir + "/same.h5"},
+                              arch),
+                         {})),
+            0);
+  if (root) EXPECT_NE(cli.err.str().find("stage below"), std::string::npos) << cli.err.str();
+  EXPECT_EQ(file_bytes(small), before);
 }
