@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Small comparison campaign on one machine: Wolff MCMC, Cluster-AIS, VAN, MLMC-HB, HAN and
-# RiGCS on the N x N Ising model at beta = 0.4406868 (critical), N = 4, 8, 16; every
-# generative method trained, sampled and analysed; then doc/figures/make_figures over
-# the results.
+# Comparison campaign on one machine: Wolff MCMC, Cluster-AIS, VAN, MLMC-HB, HAN and
+# RiGCS on the N x N Ising model at beta = 0.4406868 (critical), N = 4, 8, 16 by default,
+# and at the paper's sizes N = 32, 64 (CAMPAIGN_NS="32 64", beta = 0.44, the shipped RiGCS
+# models sampled); every generative method trained, sampled and analysed; then
+# doc/figures/make_figures over the results.
 #   jobs/campaign_small.sh [--doc-figures] [OUTDIR]        (OUTDIR default campaign_out)
 # Writes OUTDIR/<method>_N<N>.h5 (analysed, /results stored), OUTDIR/logs/*.log, and the
 # figures and results.md into OUTDIR/figures (with --doc-figures or DOC_FIGURES=1 also
@@ -14,7 +15,8 @@
 # Environment:
 #   RIGCS=path        rigcs binary (default build/app/rigcs)
 #   RANKS=2           MPI ranks of the parallel steps (mpirun -np RANKS)
-#   CAMPAIGN_NS="4 8 16"             lattice sizes (each must have a row in the table below)
+#   CAMPAIGN_NS="4 8 16"             lattice sizes (each must have a row in the table below:
+#                                    4, 8, 16, 32, 64)
 #   METHODS="wolff ais van mlmc_hb han rigcs"   methods to run
 #   QUICK=1           a smoke test: every step count and sample count divided by 10
 #   VERBOSE=1         show the rigcs output on the terminal too (always in OUTDIR/logs)
@@ -43,27 +45,33 @@ decks=$here/input/campaign
   { echo "/usr/bin/python3 needs h5py, numpy, matplotlib (jobs/install_deps.sh)" >&2; exit 2; }
 
 # ---------------------------------------------------------------------------------------
-# Sizes per lattice size N (the decks in input/campaign/ hold everything else). Chosen so
-# that the whole campaign fits in an hour on 2 cores: the cost is dominated by training
-# VAN and RiGCS (measured with 2 ranks, batch 256, machine shared with a compile: VAN
-# 7x7 about 1 s per step at N = 16; RiGCS about 0.3 s per step at the stages up to N = 8
-# and 0.9 s at N = 16). Samples: 20000 from every generative model, 5000 Wolff
-# configurations for EMDM (decks).
-#   N  | Wolff meas./rank | AIS betas x traj. | VAN steps | MLMC-HB fit steps | RiGCS steps per stage (batch 256) | HAN steps
-#   4  | 50000            | 200 x 4000        | 300       | 200               | 150,300                           | 300
-#   8  | 50000            | 500 x 4000        | 500       | 200               | 150,150,400                       | 1000
-#   16 | 50000            | 1000 x 4000       | 500       | 300               | 150,150,300,800                   | 1500
-# HAN (batch 256, input/campaign/han.ini): not yet run in this campaign; the HAN steps are
-# an estimate (8x8 reached ESS 0.97 in 200 steps on one rank; N = 16 costs a few times an
-# 8x8 step). The next full run should replace them with measured ones.
-declare -A wolff_meas=([4]=50000 [8]=50000 [16]=50000)
-declare -A ais_steps=([4]=200 [8]=500 [16]=1000)
-declare -A ais_traj=([4]=4000 [8]=4000 [16]=4000)
-declare -A van_steps=([4]=300 [8]=500 [16]=500)
-declare -A mlmc_steps=([4]=200 [8]=200 [16]=300)
-declare -A rigcs_steps=([4]=150,300 [8]=150,150,400 [16]=150,150,300,800)
-declare -A han_steps=([4]=300 [8]=1000 [16]=1500)
-samples=20000 p_count=5000
+# Sizes per lattice size N (the decks in input/campaign/ hold everything else). N = 4 to 16
+# fit in an hour on 2 cores: the cost is dominated by training VAN and RiGCS (measured
+# with 2 ranks, batch 256, machine shared with a compile: VAN 7x7 about 1 s per step at
+# N = 16; RiGCS about 0.3 s per step at the stages up to N = 8 and 0.9 s at N = 16).
+# Samples: 20000 from every generative model, 5000 Wolff configurations for EMDM (decks).
+# N = 32 and 64 are at beta = 0.44, the beta of the shipped RiGCS models (models/), which
+# are sampled (1e6 samples) instead of trained again; their training is in their run files.
+# Cluster-AIS: 64 V betas, which keeps its ESS per trajectory near 0.5 (measured at N = 32:
+# 16 V betas gave 0.1, 64 V gave 0.50 +- 0.06; one trajectory of 64 V betas at N = 32 costs
+# 0.1 CPU s). The VAN is not run there: one training step of the published VAN (depth 6, width 32,
+# 13x13) at N = 32 costs minutes on this machine (doc/benchmarks.md).
+#   N  | beta      | Wolff meas./rank | AIS betas x traj. | VAN steps | MLMC-HB fit steps | RiGCS steps per stage (batch 256) | HAN steps x batch
+#   4  | 0.4406868 | 50000            | 1024 x 4000       | 300       | 200               | 150,300                           | 300 x 256
+#   8  | 0.4406868 | 50000            | 4096 x 4000       | 500       | 200               | 150,150,400                       | 6000 x 512
+#   16 | 0.4406868 | 50000            | 16384 x 4000      | 500       | 300               | 150,150,300,800                   | 4000 x 512
+#   32 | 0.44      | 50000            | 65536 x 2000      | -         | 300               | shipped model, 1e6 samples        | 3000 x 256
+#   64 | 0.44      | 50000            | 262144 x 500      | -         | 300               | shipped model, 1e6 samples        | 1000 x 128
+declare -A beta_of=([4]=0.4406868 [8]=0.4406868 [16]=0.4406868 [32]=0.44 [64]=0.44)
+declare -A wolff_meas=([4]=50000 [8]=50000 [16]=50000 [32]=50000 [64]=50000)
+declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=262144)
+declare -A ais_traj=([4]=4000 [8]=4000 [16]=4000 [32]=2000 [64]=500)
+declare -A van_steps=([4]=300 [8]=500 [16]=500 [32]=- [64]=-)
+declare -A mlmc_steps=([4]=200 [8]=200 [16]=300 [32]=300 [64]=300)
+declare -A rigcs_steps=([4]=150,300 [8]=150,150,400 [16]=150,150,300,800 [32]=shipped [64]=shipped)
+declare -A han_steps=([4]=300 [8]=6000 [16]=4000 [32]=3000 [64]=1000)
+declare -A han_batch=([4]=256 [8]=512 [16]=512 [32]=256 [64]=128)
+samples=20000 p_count=5000 shipped_samples=1000000
 # ---------------------------------------------------------------------------------------
 
 # scale VALUE FLOOR: the value, divided by 10 under QUICK=1 (never below FLOOR)
@@ -104,10 +112,23 @@ echo "$settings" > "$outdir/.campaign"
 words() { printf '%q ' "$@"; }
 plan=()
 for n in $ns; do
-  common="--model.N=$n --model.beta=0.4406868"
+  beta=${beta_of[$n]}
+  common="--model.N=$n --model.beta=$beta"
   smp="--sample.count=$(scale $samples 2000) --sample.p_count=$(scale $p_count 500)"
   for m in $methods; do
     f=$outdir/${m}_N$n.h5
+    if [ "$m" = van ] && [ "${van_steps[$n]}" = - ]; then
+      echo "VAN is not run at N = $n (its training cost; see the size table of $0)"
+      continue
+    fi
+    if [ "$m" = rigcs ] && [ "${rigcs_steps[$n]}" = shipped ]; then
+      model=$here/models/rigcs_ising_N${n}_beta$beta.h5
+      [ -f "$model" ] || { echo "no shipped model $model for N = $n" >&2; exit 2; }
+      plan+=("$(words "$m" "$n" sample "$f" "$decks/$m.ini" $common "--sample.model=$model" \
+        "--sample.count=$(scale $shipped_samples 2000)" --sample.chunk=20000 "--sample.p_count=$(scale $p_count 500)")")
+      plan+=("$(words "$m" "$n" analyze "$f")")
+      continue
+    fi
     case $m in
       wolff)
         plan+=("$(words "$m" "$n" mcmc "$f" "$decks/wolff.ini" $common "--mcmc.measurements=$(scale "${wolff_meas[$n]}" 2000)")")
@@ -118,7 +139,7 @@ for n in $ns; do
       van|mlmc_hb|han|rigcs)
         case $m in
           van) o="--train.steps=$(scale "${van_steps[$n]}" 10)" ;;
-          han) o="--train.steps=$(scale "${han_steps[$n]}" 10)" ;;
+          han) o="--train.steps=$(scale "${han_steps[$n]}" 10) --train.batch=${han_batch[$n]}" ;;
           mlmc_hb) o="--train.steps=$(scale "${mlmc_steps[$n]}" 10)" ;;
           rigcs) o="--train.stage_steps=$(scale_list "${rigcs_steps[$n]}") --train.stage_batch=$(batch_list "${rigcs_steps[$n]}")" ;;
         esac

@@ -99,6 +99,12 @@ case $step in
     run "${launch[@]}" "$rigcs" "$step" "$@" --run.output="$file" "${resume[@]}"
     ;;
   sample)
+    if [ ! -f "$file" ] && [[ " $* " == *" --sample.model="* ]]; then
+      # A shipped model: rigcs sample copies it to the run file and samples the copy.
+      echo "$args" > "$file.args"
+      run "${launch[@]}" "$rigcs" sample "$@" --run.output="$file"
+      exit 0
+    fi
     [ -f "$file" ] || { say "no such run file: train first"; exit 2; }
     t=$(state "$file" train)
     [ "$t" = complete ] || { say "training is '$t', not complete: train first"; exit 2; }

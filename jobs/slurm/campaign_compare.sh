@@ -36,10 +36,13 @@ decks=$here/input/campaign
 
 # ---------------------------------------------------------------------------------------
 # Sizes per N. RiGCS: the published schedule (stages N = 2, 4, ..., N), truncated to the
-# stages of each N; VAN: 13x13 kernels (van.half_kernel = 6) instead of the 7x7 of the
-# small campaign. Samples: 100000 from every model, 20000 Wolff configurations for EMDM.
+# stages of each N; VAN: the published architecture (depth 6, width 32, 13x13 kernels)
+# instead of the depth 3, 7x7 of the small campaign. Samples: 100000 from every model
+# (1e6 from RiGCS at N <= 64, as in the paper), 20000 Wolff configurations for EMDM.
+# Cluster-AIS: betas grow with the volume (64 V), which keeps its ESS per trajectory
+# near 0.5 (measured at N = 32 on the development machine; see jobs/campaign_small.sh).
 declare -A wolff_meas=([4]=100000 [8]=100000 [16]=100000 [32]=100000 [64]=100000 [128]=100000)
-declare -A ais_steps=([4]=500 [8]=1000 [16]=2000 [32]=5000 [64]=10000 [128]=20000)
+declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=262144 [128]=1048576)
 declare -A ais_traj=([4]=10000 [8]=10000 [16]=10000 [32]=4000 [64]=2000 [128]=1000)
 declare -A van_steps=([4]=2000 [8]=2000 [16]=3000 [32]=4000 [64]=4000 [128]=4000)
 declare -A mlmc_steps=([4]=1000 [8]=1000 [16]=1000 [32]=1000 [64]=1000 [128]=1000)
@@ -49,7 +52,7 @@ declare -A han_steps=([4]=2000 [8]=5000 [16]=10000 [32]=20000 [64]=20000 [128]=5
 han_batch=1000
 rigcs_steps=(500 500 1000 2000 1500 1500 2000)
 rigcs_batch=(10000 10000 10000 5024 512 96 16)
-van_batch=500 samples=100000 p_count=20000
+van_batch=500 samples=100000 rigcs_samples=1000000 p_count=20000
 # ---------------------------------------------------------------------------------------
 
 scale() { if [ "$quick" = 1 ]; then local v=$(($1 / 10)); echo $((v < $2 ? $2 : v)); else echo "$1"; fi; }
@@ -117,7 +120,7 @@ for n in $ns; do
       van|mlmc_hb|han|rigcs)
         case $m in
           han) o="--train.steps=$(scale "${han_steps[$n]}" 10) --train.batch=$han_batch" ;;
-          van) o="--van.half_kernel=6 --train.steps=$(scale "${van_steps[$n]}" 10) --train.batch=$van_batch" ;;
+          van) o="--van.depth=6 --van.width=32 --van.half_kernel=6 --train.steps=$(scale "${van_steps[$n]}" 10) --train.batch=$van_batch" ;;
           mlmc_hb) o="--train.steps=$(scale "${mlmc_steps[$n]}" 10)" ;;
           rigcs)
             st="" bt="" k=0 size=2
@@ -127,7 +130,11 @@ for n in $ns; do
             done
             o="--train.stage_steps=$st --train.stage_batch=$bt" ;;
         esac
-        args="$(q "$decks/$m.ini") $common $o $smp${device[*]:+ ${device[*]}}"
+        s=$smp
+        if [ "$m" = rigcs ] && [ "$n" -le 64 ]; then
+          s="--sample.count=$(scale $rigcs_samples 2000) --sample.chunk=20000 --sample.p_count=$(scale $p_count 500)"
+        fi
+        args="$(q "$decks/$m.ini") $common $o $s${device[*]:+ ${device[*]}}"
         tid=$(job_script "train $f $args" | submit "${m}_N$n.train" "" "$tasks" "$time" \
                 "${gres[@]}" --requeue --signal=TERM@120)
         sid=$(job_script "sample $f $args" "analyze $f" | submit "${m}_N$n.sample" "afterok:$tid" "$tasks" "$time" "${gres[@]}")
