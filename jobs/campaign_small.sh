@@ -124,7 +124,8 @@ for n in $ns; do
     if [ "$m" = rigcs ] && [ "${rigcs_steps[$n]}" = shipped ]; then
       model=$here/models/rigcs_ising_N${n}_beta$beta.h5
       [ -f "$model" ] || { echo "no shipped model $model for N = $n" >&2; exit 2; }
-      plan+=("$(words "$m" "$n" sample "$f" "$decks/$m.ini" $common "--sample.model=$model" \
+      # The shipped model's own deck (its schedule and architecture), the campaign's seed.
+      plan+=("$(words "$m" "$n" sample "$f" "${model%.h5}.ini" $common --run.seed=105 "--sample.model=$model" \
         "--sample.count=$(scale $shipped_samples 2000)" --sample.chunk=20000 "--sample.p_count=$(scale $p_count 500)")")
       plan+=("$(words "$m" "$n" analyze "$f")")
       continue

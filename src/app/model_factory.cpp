@@ -53,7 +53,8 @@ void declare_train_keys(ParamRegistry& r) {
                     "With none of train.steps, train.batch, train.lr, train.stage_* in the deck, rigcs trains with the built-in "
                     "schedule, per stage of size n: steps 300 (n <= 4), 500 (8), 1500 (16), 8000 (32), 6000 (64), 4000 (128 and up); "
                     "batch 1024 (n <= 32), 512 (64), 128 (128 and up); lr 3e-3 (n <= 16), 2e-3 (32), 1e-3 (64 and up); "
-                    "train.lr_end 0.1 unless set. Validated up to N = 32 (doc/validation.md); the run file records the schedule "
+                    "train.lr_end 0.1 unless set. Validated up to N = 128 (doc/benchmarks.md: ESS 0.96, 0.86, 0.48 at N = 32, 64, 128); "
+                    "the run file records the schedule "
                     "used in /train attribute 'schedule'")
       .add_int_list("train.stage_batch", "", 1, 100000000,
                     "rigcs: batch per stage; empty: train.batch each. Published: 10000,10000,10000,5024,512,96,16")
