@@ -32,6 +32,15 @@ void declare_sampler_keys(ParamRegistry& r) {
       .add_int("rigcs.channels", 16, 1, 1024, "channels of the conditional CNNs (published runs: 16)")
       .add_int("rigcs.kernel1", 5, 1, 31, "first kernel of the conditional CNNs (odd)")
       .add_int("rigcs.kernel2", 5, 1, 31, "second kernel of the conditional CNNs (odd)")
+      .add_string("rigcs.conditional", "cnn",
+                  "architecture of the conditional nets: cnn (published) or transformer (paper appendix H.3: an "
+                  "encoder-only transformer over the same (kernel1 + kernel2 - 1)^2 window, with the same masks)",
+                  {"cnn", "transformer"})
+      .add_int("rigcs.transformer_depth", 5, 1, 64, "transformer conditionals: encoder blocks (paper: 5)")
+      .add_int("rigcs.transformer_heads", 8, 1, 64, "transformer conditionals: attention heads (paper: 8)")
+      .add_int("rigcs.transformer_width", 64, 1, 4096,
+               "transformer conditionals: model width, a multiple of rigcs.transformer_heads (not stated in the paper)")
+      .add_int("rigcs.transformer_ff", 1024, 1, 65536, "transformer conditionals: feed-forward units (paper: 1024)")
       .add_int("han.width", 4, 1, 64,
                "hidden units per layer of each HAN cross net, per input spin (border + cross) of the net; "
                "4 with one layer trains well at 8x8 to 32x32, two layers trained far slower")
@@ -196,6 +205,14 @@ RigcsOptions rigcs_options(const Params& p, int blocks) {
   o.kernel2 = static_cast<int>(p.get_int("rigcs.kernel2"));
   RIGCS_CHECK(o.kernel1 % 2 == 1 && o.kernel2 % 2 == 1,
               "rigcs.kernel1 and rigcs.kernel2 must be odd, got " << o.kernel1 << " and " << o.kernel2);
+  o.conditional = p.get_string("rigcs.conditional") == "transformer" ? ConditionalKind::Transformer : ConditionalKind::Cnn;
+  o.transformer_depth = static_cast<int>(p.get_int("rigcs.transformer_depth"));
+  o.transformer_heads = static_cast<int>(p.get_int("rigcs.transformer_heads"));
+  o.transformer_width = static_cast<int>(p.get_int("rigcs.transformer_width"));
+  o.transformer_ff = static_cast<int>(p.get_int("rigcs.transformer_ff"));
+  RIGCS_CHECK(o.transformer_width % o.transformer_heads == 0,
+              "rigcs.transformer_width = " << o.transformer_width << " must be a multiple of rigcs.transformer_heads = "
+                                           << o.transformer_heads);
   return o;
 }
 
@@ -321,7 +338,8 @@ void check_compatible_deck(const Params& current, const std::string& stored_deck
   const Params stored = full_registry().parse_text(stored_deck_text, "stored in " + file, {});
   for (const char* key : {"model.N", "model.beta", "model.J", "sampler.kind", "van.depth", "van.width",
                           "van.half_kernel", "van.z2", "van.residual", "multilevel.N0", "rigcs.channels",
-                          "rigcs.kernel1", "rigcs.kernel2", "han.width", "han.depth",
+                          "rigcs.kernel1", "rigcs.kernel2", "rigcs.conditional", "rigcs.transformer_depth",
+                          "rigcs.transformer_heads", "rigcs.transformer_width", "rigcs.transformer_ff", "han.width", "han.depth",
                           "han.boundary_width", "han.boundary_depth", "han.z2"}) {
     RIGCS_CHECK(stored.text(key) == current.text(key),
                 file << " was written with " << key << " = " << stored.text(key) << ", but the deck says "

@@ -7,6 +7,7 @@
 
 #include "rigcs/core/error.hpp"
 #include "rigcs/nn/conditional_cnn.hpp"
+#include "rigcs/nn/conditional_transformer.hpp"
 #include "incremental_level.hpp"
 
 namespace rigcs {
@@ -57,11 +58,26 @@ struct LevelTables {
   torch::Tensor gather;      // net: (P * w * w) long, window of each site, row-major
   torch::Tensor mask;        // net: (P, w * w) float, 1 where the spin was known at drawing time
   torch::Tensor known;       // net: (m * m) float, 1 on sites of coarser levels (reference path)
+  // Transformer: each site's tokens, the site itself first, then the window positions
+  // known at drawing time (row-major), padded to the level's longest list with copies
+  // of the site that are not keys. tok_gather (P * K) long, lattice sites;
+  // tok_offset (P, K) long, window positions; tok_known (P, K) float, 1 on keys whose
+  // spin is read (0 on the site itself and the padding).
+  torch::Tensor tok_gather, tok_offset, tok_known;
   struct Group {
     torch::Tensor sites, gather, mask;
+    torch::Tensor tok_gather, tok_offset, tok_known;
   };
   std::vector<Group> groups;  // net: sites of equal dependency depth, in depth order
+  bool transformer = false;
   ConditionalCnn net{nullptr};
+  ConditionalTransformer tnet{nullptr};
+
+  // The net's parameters (either kind).
+  std::vector<torch::Tensor> net_parameters() { return transformer ? tnet->parameters() : net->parameters(); }
+  torch::nn::Module& module() {
+    return transformer ? static_cast<torch::nn::Module&>(*tnet) : static_cast<torch::nn::Module&>(*net);
+  }
 };
 
 struct RigcsSampler::Impl {
@@ -69,6 +85,10 @@ struct RigcsSampler::Impl {
   SamplingPath path = SamplingPath::Automatic;
   GradientPath gradient_path = GradientPath::Automatic;
   std::vector<LevelTables> levels;  // block 0 a, block 0 b, block 1 a, ...
+  bool transformer = false;
+
+  // A parameter of the first net: its device and dtype are the model's.
+  const torch::Tensor first_net_parameter() { return levels.front().net_parameters().front(); }
 
   LevelTables& level(int block, SubLevel s) {
     return levels[static_cast<std::size_t>(2 * block + (s == SubLevel::A ? 0 : 1))];
@@ -77,8 +97,7 @@ struct RigcsSampler::Impl {
 
 namespace {
 
-LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, int w,
-                           const ConditionalCnnOptions& net_options) {
+LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, int w, const RigcsOptions& o) {
   LevelTables lv;
   lv.block = block;
   lv.sublevel = cur;
@@ -116,6 +135,35 @@ LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, in
     known[u] = static_cast<int>(b.sublevel_of_site[u]) < static_cast<int>(cur) ? 1.0f : 0.0f;
   }
   lv.known = torch::tensor(known, torch::kFloat);
+  lv.transformer = o.conditional == ConditionalKind::Transformer;
+  const int ww = w * w;
+  const auto rows = static_cast<std::int64_t>(p);
+  std::int64_t k_tokens = 1;
+  if (lv.transformer) {
+    std::vector<std::vector<int>> keys(p);  // window positions known at drawing time
+    for (std::size_t t = 0; t < p; ++t) {
+      for (int q = 0; q < ww; ++q)
+        if (mask[t * ww + q] > 0) keys[t].push_back(q);
+      k_tokens = std::max<std::int64_t>(k_tokens, 1 + static_cast<std::int64_t>(keys[t].size()));
+    }
+    std::vector<std::int64_t> tg, to;
+    std::vector<float> tk;
+    for (std::size_t t = 0; t < p; ++t) {
+      tg.push_back(sites[t]);
+      to.push_back(ww / 2);
+      tk.push_back(0.0f);
+      for (std::int64_t c = 0; c + 1 < k_tokens; ++c) {
+        const bool real = c < static_cast<std::int64_t>(keys[t].size());
+        const int q = real ? keys[t][static_cast<std::size_t>(c)] : ww / 2;
+        tg.push_back(real ? gather[t * ww + q] : sites[t]);
+        to.push_back(q);
+        tk.push_back(real ? 1.0f : 0.0f);
+      }
+    }
+    lv.tok_gather = to_long(tg);
+    lv.tok_offset = to_long(to).reshape({rows, k_tokens});
+    lv.tok_known = torch::tensor(tk, torch::kFloat).reshape({rows, k_tokens});
+  }
   const int max_depth = p ? *std::max_element(depth.begin(), depth.end()) : -1;
   for (int d = 0; d <= max_depth; ++d) {
     std::vector<std::int64_t> pos;
@@ -126,9 +174,29 @@ LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, in
     g.sites = lv.sites.index_select(0, pos_t);
     g.mask = lv.mask.index_select(0, pos_t);
     g.gather = lv.gather.reshape({static_cast<std::int64_t>(p), w * w}).index_select(0, pos_t).reshape({-1});
+    if (lv.transformer) {
+      g.tok_gather = lv.tok_gather.reshape({rows, k_tokens}).index_select(0, pos_t).reshape({-1});
+      g.tok_offset = lv.tok_offset.index_select(0, pos_t);
+      g.tok_known = lv.tok_known.index_select(0, pos_t);
+    }
     lv.groups.push_back(g);
   }
-  lv.net = ConditionalCnn(net_options);
+  if (lv.transformer) {
+    ConditionalTransformerOptions t;
+    t.window = w;
+    t.depth = o.transformer_depth;
+    t.heads = o.transformer_heads;
+    t.width = o.transformer_width;
+    t.ff = o.transformer_ff;
+    lv.tnet = ConditionalTransformer(t);
+  } else {
+    ConditionalCnnOptions c;
+    c.channels = o.channels;
+    c.kernel1 = o.kernel1;
+    c.kernel2 = o.kernel2;
+    c.negative_slope = o.negative_slope;
+    lv.net = ConditionalCnn(c);
+  }
   return lv;
 }
 
@@ -157,17 +225,13 @@ RigcsSampler::RigcsSampler(const RigcsOptions& options, std::shared_ptr<Generati
               "RiGCS coarse model is for " << coarse_->lattice_size() << "x" << coarse_->lattice_size()
                                            << " but N0 = " << options.coarsest_size);
   RIGCS_CHECK(options.blocks >= 1, "RiGCS needs at least one block, got B = " << options.blocks);
-  ConditionalCnnOptions net_options;
-  net_options.channels = options.channels;
-  net_options.kernel1 = options.kernel1;
-  net_options.kernel2 = options.kernel2;
-  net_options.negative_slope = options.negative_slope;
   impl_->window = options.kernel1 + options.kernel2 - 1;
+  impl_->transformer = options.conditional == ConditionalKind::Transformer;
   for (int k = 0; k < partition_.blocks(); ++k) {
     const MultilevelBlock& b = partition_.block(k);
-    impl_->levels.push_back(make_net_level(b, k, SubLevel::A, impl_->window, net_options));
+    impl_->levels.push_back(make_net_level(b, k, SubLevel::A, impl_->window, options));
     if (k + 1 < partition_.blocks()) {
-      impl_->levels.push_back(make_net_level(b, k, SubLevel::B, impl_->window, net_options));
+      impl_->levels.push_back(make_net_level(b, k, SubLevel::B, impl_->window, options));
     } else {
       impl_->levels.push_back(make_heat_bath_level(b, k));
     }
@@ -184,7 +248,14 @@ bool RigcsSampler::has_net(int block, SubLevel level) const {
 
 ConditionalCnn& RigcsSampler::net(int block, SubLevel level) {
   RIGCS_CHECK(has_net(block, level), "level b of the last block is the exact heat bath, it has no net");
+  RIGCS_CHECK(!impl_->transformer, "this RiGCS model has transformer conditionals, not CNNs");
   return impl_->level(block, level).net;
+}
+
+ConditionalTransformer& RigcsSampler::transformer(int block, SubLevel level) {
+  RIGCS_CHECK(has_net(block, level), "level b of the last block is the exact heat bath, it has no net");
+  RIGCS_CHECK(impl_->transformer, "this RiGCS model has CNN conditionals, not transformers");
+  return impl_->level(block, level).tnet;
 }
 
 std::vector<int> RigcsSampler::sampling_steps() const {
@@ -195,6 +266,29 @@ std::vector<int> RigcsSampler::sampling_steps() const {
 
 namespace {
 
+// Logits (B, P) of a net level's sites (all of them, or one group's), each from its
+// window as it stood when the site was drawn; `flat` (B, m * m) may hold later spins.
+torch::Tensor window_logits(LevelTables& lv, const torch::Tensor& flat, const torch::Tensor& gather,
+                            const torch::Tensor& mask, const torch::Tensor& tok_gather,
+                            const torch::Tensor& tok_offset, const torch::Tensor& tok_known, int w) {
+  const auto batch = flat.size(0);
+  if (lv.transformer) {
+    const auto p = tok_offset.size(0), k = tok_offset.size(1);
+    auto values = flat.index_select(1, tok_gather).reshape({batch, p, k}) * tok_known;
+    return lv.tnet->token_logits(values, tok_offset, tok_known);
+  }
+  return lv.net->patch_logits(gather_patches(flat, gather, mask, w)).reshape({batch, mask.size(0)});
+}
+
+torch::Tensor level_window_logits(LevelTables& lv, const torch::Tensor& flat, int w) {
+  return window_logits(lv, flat, lv.gather, lv.mask, lv.tok_gather, lv.tok_offset, lv.tok_known, w);
+}
+
+// The whole-lattice net on (B, 1, m, m), unknown spins 0 (the reference path).
+torch::Tensor whole_lattice_logits(LevelTables& lv, const torch::Tensor& lattice) {
+  return lv.transformer ? lv.tnet->forward_logits(lattice) : lv.net->forward_logits(lattice);
+}
+
 // log q of the given spins of one level, (B) float64, fast path.
 torch::Tensor level_log_prob(LevelTables& lv, const torch::Tensor& flat, int w, double beta_j) {
   const auto batch = flat.size(0);
@@ -204,8 +298,20 @@ torch::Tensor level_log_prob(LevelTables& lv, const torch::Tensor& flat, int w, 
     auto h = flat.index_select(1, lv.neighbours).reshape({batch, p, 4}).sum(2).to(torch::kDouble);
     return torch::log_sigmoid(2.0 * beta_j * own * h).sum(1);
   }
-  auto logits = lv.net->patch_logits(gather_patches(flat, lv.gather, lv.mask, w)).reshape({batch, p});
+  auto logits = level_window_logits(lv, flat, w);
   return torch::log_sigmoid(own * logits.to(torch::kDouble)).sum(1);
+}
+
+// Floats of the largest intermediate of one transformer pass per sample, summed over
+// the net levels (tokens x the widest per-token tensor); sets the chunk sizes.
+double transformer_floats_per_sample(std::vector<LevelTables>& levels, const RigcsOptions& o) {
+  double total = 0;
+  for (auto& lv : levels) {
+    if (lv.heat_bath || !lv.transformer) continue;
+    const double p = static_cast<double>(lv.tok_offset.size(0)), k = static_cast<double>(lv.tok_offset.size(1));
+    total += p * k * (o.transformer_ff + o.transformer_heads * k + 6.0 * o.transformer_width);
+  }
+  return std::max(total, 1.0);
 }
 
 }  // namespace
@@ -216,6 +322,51 @@ torch::Tensor RigcsSampler::log_prob(const torch::Tensor& spins) {
               "RiGCS log_prob expects spins (B, " << n << ", " << n << "), got " << spins.sizes());
   return uses_incremental_gradient() ? log_prob_incremental(spins) : log_prob_patches(spins);
 }
+
+namespace detail {
+
+// log q of the conditional-net levels with gradient checkpointing: the forward pass
+// keeps no graph; the backward pass recomputes log q chunk by chunk with autograd and
+// accumulates the parameters' gradients. The model must outlive the backward pass (the
+// trainer calls it within its step).
+struct CheckpointedNetLevels : torch::autograd::Function<CheckpointedNetLevels> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, RigcsSampler* model, const torch::Tensor& x,
+                               at::TensorList params) {
+    ctx->saved_data["model"] = reinterpret_cast<std::int64_t>(model);
+    ctx->saved_data["x"] = x;
+    ctx->save_for_backward(params.vec());
+    return model->net_levels_log_prob(x);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_out) {
+    auto* model = reinterpret_cast<RigcsSampler*>(ctx->saved_data["model"].toInt());
+    auto x = ctx->saved_data["x"].toTensor();
+    auto params = ctx->get_saved_variables();
+    auto g = grad_out[0];
+    const auto batch = x.size(0);
+    // The graph of one chunk: 512 MiB of floats in the largest intermediate, per block.
+    const double per_sample = transformer_floats_per_sample(model->impl_->levels, model->options_) *
+                              model->options_.transformer_depth;
+    const auto chunk = std::max<std::int64_t>(1, static_cast<std::int64_t>((1 << 27) / per_sample));
+    std::vector<torch::Tensor> grads(params.size());
+    torch::AutoGradMode enable(true);
+    for (std::int64_t b = 0; b < batch; b += chunk) {
+      const auto e = std::min(batch, b + chunk);
+      auto lq = model->net_levels_log_prob(x.slice(0, b, e));
+      auto gs = torch::autograd::grad({lq}, params, {g.slice(0, b, e).to(lq.dtype())}, false, false, true);
+      for (std::size_t i = 0; i < gs.size(); ++i) {
+        if (!gs[i].defined()) continue;
+        grads[i] = grads[i].defined() ? grads[i] + gs[i] : gs[i];
+      }
+    }
+    torch::autograd::variable_list out = {torch::Tensor(), torch::Tensor()};  // model, x
+    out.insert(out.end(), grads.begin(), grads.end());
+    return out;
+  }
+};
+
+}  // namespace detail
 
 torch::Tensor RigcsSampler::log_prob_patches(const torch::Tensor& spins) {
   const int n = partition_.size();
@@ -230,15 +381,56 @@ torch::Tensor RigcsSampler::log_prob_patches(const torch::Tensor& spins) {
     return torch::cat(parts);
   }
   // The nets' dtype (float; float64 where a test converts the nets for a reference).
-  auto x = spins.to(impl_->levels.front().net->conv1->weight.scalar_type());
+  auto x = spins.to(impl_->first_net_parameter().scalar_type());
   const int s0 = partition_.coarsest_stride();
   auto log_q = coarse_->log_prob(spins.to(torch::kFloat).slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous())
                    .to(torch::kDouble);
   for (auto& lv : impl_->levels) {
+    if (!lv.heat_bath) continue;
+    auto flat = sublattice(x, partition_.stride(lv.block));
+    log_q = log_q + level_log_prob(lv, flat, impl_->window, options_.beta * options_.j);
+  }
+  if (impl_->transformer && torch::GradMode::is_enabled()) {
+    // The gradient is recomputed chunk by chunk in the backward pass (see
+    // CheckpointedNetLevels): the graph of every token of the batch would not fit.
+    std::vector<torch::Tensor> params;
+    for (auto& lv : impl_->levels)
+      if (!lv.heat_bath)
+        for (auto& t : lv.net_parameters()) params.push_back(t);
+    return log_q + detail::CheckpointedNetLevels::apply(this, x, at::TensorList(params));
+  }
+  return log_q + net_levels_log_prob(x);
+}
+
+torch::Tensor RigcsSampler::net_levels_log_prob(const torch::Tensor& x) {
+  const auto batch = x.size(0);
+  if (impl_->transformer && !torch::GradMode::is_enabled()) {
+    // Bound the memory of one pass (256 MiB of floats in its largest intermediate).
+    const auto chunk = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>((1 << 26) / transformer_floats_per_sample(impl_->levels, options_)));
+    if (batch > chunk) {
+      std::vector<torch::Tensor> parts;
+      for (std::int64_t b = 0; b < batch; b += chunk)
+        parts.push_back(net_levels_log_prob(x.slice(0, b, std::min(batch, b + chunk))));
+      return torch::cat(parts);
+    }
+  }
+  auto log_q = torch::zeros({batch}, x.options().dtype(torch::kDouble));
+  for (auto& lv : impl_->levels) {
+    if (lv.heat_bath) continue;
     auto flat = sublattice(x, partition_.stride(lv.block));
     log_q = log_q + level_log_prob(lv, flat, impl_->window, options_.beta * options_.j);
   }
   return log_q;
+}
+
+torch::Tensor RigcsSampler::level_logits(const torch::Tensor& spins, int block, SubLevel level) {
+  RIGCS_CHECK(has_net(block, level), "level b of the last block is the exact heat bath, it has no logits");
+  const int n = partition_.size();
+  RIGCS_CHECK(spins.dim() == 3 && spins.size(1) == n && spins.size(2) == n,
+              "RiGCS level_logits expects spins (B, " << n << ", " << n << "), got " << spins.sizes());
+  auto x = spins.to(impl_->first_net_parameter().scalar_type());
+  return level_window_logits(impl_->level(block, level), sublattice(x, partition_.stride(block)), impl_->window);
 }
 
 namespace {
@@ -271,7 +463,10 @@ std::string RigcsSampler::incremental_kernel_isa() { return detail::incremental_
 
 bool RigcsSampler::uses_incremental_path() const {
   if (impl_->path == SamplingPath::Groups) return false;
-  const bool cpu = impl_->levels.front().net->conv1->weight.is_cpu();  // block 0, level a
+  RIGCS_CHECK(!(impl_->transformer && impl_->path == SamplingPath::Incremental),
+              "incremental RiGCS sampling is for CNN conditionals; this model has transformers");
+  if (impl_->transformer) return false;
+  const bool cpu = impl_->first_net_parameter().is_cpu();  // block 0, level a
   const bool fits = options_.channels <= detail::kMaxIncrementalChannels;
   if (impl_->path == SamplingPath::Incremental) {
     RIGCS_CHECK(fits, "incremental RiGCS sampling supports up to " << detail::kMaxIncrementalChannels
@@ -283,7 +478,10 @@ bool RigcsSampler::uses_incremental_path() const {
 
 bool RigcsSampler::uses_incremental_gradient() const {
   if (impl_->gradient_path == GradientPath::Patches) return false;
-  const bool cpu = impl_->levels.front().net->conv1->weight.is_cpu();
+  RIGCS_CHECK(!(impl_->transformer && impl_->gradient_path == GradientPath::Incremental),
+              "the incremental RiGCS gradient is for CNN conditionals; this model has transformers");
+  if (impl_->transformer) return false;
+  const bool cpu = impl_->first_net_parameter().is_cpu();
   const bool fits = options_.channels <= detail::kMaxIncrementalChannels;
   if (impl_->gradient_path == GradientPath::Incremental) {
     RIGCS_CHECK(fits, "the incremental RiGCS gradient supports up to " << detail::kMaxIncrementalChannels
@@ -424,7 +622,7 @@ SampleBatch RigcsSampler::sample_impl(std::int64_t batch, torch::Generator& gen,
     } else {
       for (const auto& g : lv.groups) {
         const auto pg = g.sites.size(0);
-        auto logits = lv.net->patch_logits(gather_patches(flat, g.gather, g.mask, w)).reshape({batch, pg});
+        auto logits = window_logits(lv, flat, g.gather, g.mask, g.tok_gather, g.tok_offset, g.tok_known, w);
         auto l64 = logits.to(torch::kDouble);
         auto own = plus_minus(torch::rand({batch, pg}, gen, dopt), torch::sigmoid(l64));
         flat.index_copy_(1, g.sites, own.to(flat.dtype()));
@@ -461,7 +659,7 @@ SampleBatch RigcsSampler::sample_reference(std::int64_t batch, torch::Generator&
     for (std::int64_t t = 0; t < p; ++t) {
       const std::int64_t v = sites[t].item<std::int64_t>();
       auto logit = lv.heat_bath ? torch::Tensor()
-                                : lv.net->forward_logits(fine.unsqueeze(1)).reshape({batch, m * m}).select(1, v);
+                                : whole_lattice_logits(lv, fine.unsqueeze(1)).reshape({batch, m * m}).select(1, v);
       torch::Tensor field;
       if (lv.heat_bath) {
         auto nb = lv.neighbours.slice(0, 4 * t, 4 * t + 4);
@@ -485,7 +683,7 @@ torch::Tensor RigcsSampler::log_prob_reference(const torch::Tensor& spins) {
   const double beta_j = options_.beta * options_.j;
   const auto batch = spins.size(0);
   // The nets' dtype (float; float64 where a test converts the nets for a reference).
-  auto x = spins.to(impl_->levels.front().net->conv1->weight.scalar_type());
+  auto x = spins.to(impl_->first_net_parameter().scalar_type());
   const int s0 = partition_.coarsest_stride();
   auto log_q = coarse_->log_prob(spins.to(torch::kFloat).slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous())
                    .to(torch::kDouble);
@@ -506,7 +704,7 @@ torch::Tensor RigcsSampler::log_prob_reference(const torch::Tensor& spins) {
     auto state = xf * lv.known;
     for (std::int64_t t = 0; t < p; ++t) {
       const std::int64_t v = sites[t].item<std::int64_t>();
-      auto logit = lv.net->forward_logits(state.reshape({batch, 1, m, m})).reshape({batch, m * m}).select(1, v);
+      auto logit = whole_lattice_logits(lv, state.reshape({batch, 1, m, m})).reshape({batch, m * m}).select(1, v);
       auto own = xf.select(1, v);
       log_q = log_q + torch::log_sigmoid(own.to(torch::kDouble) * logit.to(torch::kDouble));
       // Out of place: the net saved `state` for its backward pass.
@@ -524,7 +722,7 @@ std::vector<std::pair<std::string, torch::Tensor>> RigcsSampler::named_parameter
     if (lv.heat_bath) continue;
     const std::string prefix =
         "block" + std::to_string(lv.block) + (lv.sublevel == SubLevel::A ? ".a." : ".b.");
-    for (auto& p : lv.net->named_parameters()) out.emplace_back(prefix + p.key(), p.value());
+    for (auto& p : lv.module().named_parameters()) out.emplace_back(prefix + p.key(), p.value());
   }
   return out;
 }
@@ -546,12 +744,18 @@ void RigcsSampler::to(const torch::Device& device) {
     move(lv.gather);
     move(lv.mask);
     move(lv.known);
+    move(lv.tok_gather);
+    move(lv.tok_offset);
+    move(lv.tok_known);
     for (auto& g : lv.groups) {
       move(g.sites);
       move(g.gather);
       move(g.mask);
+      move(g.tok_gather);
+      move(g.tok_offset);
+      move(g.tok_known);
     }
-    if (!lv.heat_bath) lv.net->to(device);
+    if (!lv.heat_bath) lv.module().to(device);
   }
 }
 
@@ -581,7 +785,35 @@ void RigcsSampler::transfer_from(RigcsSampler& smaller) {
     copy_named(smaller.coarse_->named_parameters(), coarse_->named_parameters());
     copy_named(smaller.coarse_->named_buffers(), coarse_->named_buffers());
   }
+  RIGCS_CHECK(smaller.impl_->transformer == impl_->transformer,
+              "model transfer between a " << (smaller.impl_->transformer ? "transformer" : "cnn") << " and a "
+                                          << (impl_->transformer ? "transformer" : "cnn")
+                                          << " conditional (rigcs.conditional)");
+  auto level_name = [](int block, SubLevel level) {
+    return "block" + std::to_string(block) + (level == SubLevel::A ? ".a." : ".b.");
+  };
+  // Every tensor of the transformer by name; any missing or reshaped tensor is refused,
+  // named, before this level is touched.
+  auto copy_transformer = [&](int to_block, SubLevel to_level, int from_block, SubLevel from_level) {
+    auto src = smaller.transformer(from_block, from_level)->named_parameters();
+    auto dst = transformer(to_block, to_level)->named_parameters();
+    const std::string sn = level_name(from_block, from_level), dn = level_name(to_block, to_level);
+    for (auto& d : dst) {
+      const torch::Tensor* s = src.find(d.key());
+      RIGCS_CHECK(s, "model transfer: " << dn << d.key() << " has no counterpart " << sn << d.key()
+                                        << " in the smaller model");
+      RIGCS_CHECK(s->sizes() == d.value().sizes(),
+                  "model transfer: " << sn << d.key() << " has shape " << s->sizes() << " but " << dn << d.key()
+                                     << " has shape " << d.value().sizes()
+                                     << " (rigcs.transformer_* differ between the stages)");
+    }
+    for (auto& s : src)
+      RIGCS_CHECK(dst.find(s.key()), "model transfer: " << sn << s.key() << " has no counterpart " << dn << s.key()
+                                                        << " in the larger model");
+    for (auto& d : dst) d.value().copy_(*src.find(d.key()));
+  };
   auto copy = [&](int to_block, SubLevel to_level, int from_block, SubLevel from_level) {
+    if (impl_->transformer) return copy_transformer(to_block, to_level, from_block, from_level);
     net(to_block, to_level)->copy_weights_from(*smaller.net(from_block, from_level));
   };
   for (int k = 0; k < bs; ++k) copy(k, SubLevel::A, k, SubLevel::A);

@@ -28,9 +28,16 @@
 //     level inside its window) and a group is drawn in one batched pass. With the
 //     published 9x9 window and row-major order every group is one site.
 //
+// Conditional architecture (RigcsOptions::conditional): the CNN above, or the
+// transformer of nn/conditional_transformer.hpp (paper appendix H.3) on the same
+// (k1 + k2 - 1)^2 window with the same masks. The transformer has no incremental path:
+// log_prob is the batched pass over every site's window (its known tokens only, from
+// precomputed tables), with the gradient recomputed chunk by chunk in the backward pass
+// so that memory stays bounded; sample is the Groups path.
+//
 // Parameter names (checkpoints): "coarse.<name of the coarse model>", and
 // "block<k>.a.<net>", "block<k>.b.<net>" with <net> = conv1.weight, conv1.bias,
-// conv2.weight, conv2.bias.
+// conv2.weight, conv2.bias for the CNN, or the transformer's parameter names.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +52,12 @@
 namespace rigcs {
 
 class ConditionalCnn;
+class ConditionalTransformer;
+namespace detail {
+struct CheckpointedNetLevels;
+}
+
+enum class ConditionalKind { Cnn, Transformer };
 
 // How sample() draws the conditional-net levels. Automatic: Incremental on the CPU
 // (up to 256 channels), Groups elsewhere.
@@ -65,6 +78,12 @@ struct RigcsOptions {
   int kernel1 = 5;
   int kernel2 = 5;
   double negative_slope = 0.1;
+  // Which net the conditionals are; the transformer's window is k1 + k2 - 1 as the CNN's.
+  ConditionalKind conditional = ConditionalKind::Cnn;
+  int transformer_depth = 5;   // paper appendix H.3: 5 blocks,
+  int transformer_heads = 8;   // 8 heads,
+  int transformer_width = 64;  // (model width not stated in the paper)
+  int transformer_ff = 1024;   // 1024 feed-forward units
 };
 
 class RigcsSampler : public GenerativeSampler {
@@ -89,7 +108,12 @@ class RigcsSampler : public GenerativeSampler {
 
   // The conditional net of (block k, level a or b); level b of the last block has none.
   bool has_net(int block, SubLevel level) const;
-  ConditionalCnn& net(int block, SubLevel level);
+  ConditionalCnn& net(int block, SubLevel level);  // CNN conditionals only
+  ConditionalTransformer& transformer(int block, SubLevel level);  // transformer conditionals only
+
+  // Logits (B, P) of one net level's sites, in drawing order, for the given spins
+  // (B, N, N): each as the site saw it when it was drawn (the log_prob pass).
+  torch::Tensor level_logits(const torch::Tensor& spins, int block, SubLevel level);
 
   // Choose the sampling path (tests and benchmarks compare them). Incremental on a
   // model that cannot use it is an error at the next sample().
@@ -129,6 +153,9 @@ class RigcsSampler : public GenerativeSampler {
   SampleBatch sample_impl(std::int64_t batch, torch::Generator& gen, bool with_grad);
   torch::Tensor log_prob_incremental(const torch::Tensor& spins);
   torch::Tensor log_prob_patches(const torch::Tensor& spins);
+  // log q of the conditional-net levels only (B) float64, the patch pass.
+  torch::Tensor net_levels_log_prob(const torch::Tensor& x);
+  friend struct detail::CheckpointedNetLevels;
 
   struct Impl;
   RigcsOptions options_;

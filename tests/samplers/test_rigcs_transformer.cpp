@@ -1,0 +1,279 @@
+// RiGCS with transformer conditionals (issue 13, paper appendix H.3): log q returned by
+// sample equals log_prob and the plain whole-lattice reference; the model is
+// normalised; a later site never changes an earlier logit; the checkpointed gradient
+// equals autograd through the reference; model transfer copies every transformer
+// tensor and refuses mismatched shapes, naming them.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "rigcs/core/error.hpp"
+#include "rigcs/nn/conditional_transformer.hpp"
+#include "rigcs/samplers/mlmc_hb.hpp"
+#include "rigcs/samplers/rigcs_sampler.hpp"
+#include "rigcs/samplers/van.hpp"
+
+using rigcs::ConditionalKind;
+using rigcs::RigcsOptions;
+using rigcs::RigcsSampler;
+using rigcs::SubLevel;
+
+namespace {
+
+torch::Tensor enumerate_states(int n, std::int64_t begin, std::int64_t end) {
+  auto idx = torch::arange(begin, end, torch::kLong).unsqueeze(1);
+  auto bits = torch::arange(n * n, torch::kLong).unsqueeze(0);
+  return (torch::bitwise_and(torch::bitwise_right_shift(idx, bits), 1).to(torch::kFloat) * 2 - 1)
+      .reshape({end - begin, n, n});
+}
+
+std::shared_ptr<rigcs::GenerativeSampler> exact_coarse(int n0, double k0) {
+  return std::make_shared<rigcs::MlmcHbSampler>(rigcs::MlmcHbOptions{n0, 0, k0, 1.0});
+}
+
+// A small transformer (the paper's size is checked once, on 4x4).
+RigcsOptions options(int n0, int blocks, int depth = 2, int heads = 2, int width = 8, int ff = 16) {
+  RigcsOptions o;
+  o.coarsest_size = n0;
+  o.blocks = blocks;
+  o.conditional = ConditionalKind::Transformer;
+  o.transformer_depth = depth;
+  o.transformer_heads = heads;
+  o.transformer_width = width;
+  o.transformer_ff = ff;
+  return o;
+}
+
+// Random weights of unit scale, so that the conditionals are far from 1/2.
+void randomise(RigcsSampler& q, std::uint64_t seed, double scale = 0.5) {
+  torch::NoGradGuard no_grad;
+  auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
+  for (auto& p : q.named_parameters()) {
+    if (p.first.rfind("coarse.", 0) == 0) continue;
+    p.second.copy_(torch::randn(p.second.sizes(), gen, p.second.options()) * scale);
+  }
+}
+
+class RigcsTransformer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    torch::set_num_threads(1);
+    torch::manual_seed(13);
+  }
+};
+
+}  // namespace
+
+TEST_F(RigcsTransformer, NamesAndPathChoice) {
+  RigcsSampler q(options(2, 2), exact_coarse(2, 0.3));
+  EXPECT_FALSE(q.uses_incremental_path());
+  EXPECT_FALSE(q.uses_incremental_gradient());
+  EXPECT_THROW(q.net(0, SubLevel::A), rigcs::Error);
+  EXPECT_NO_THROW(q.transformer(1, SubLevel::A));
+  EXPECT_THROW(q.transformer(1, SubLevel::B), rigcs::Error);
+  q.set_sampling_path(rigcs::SamplingPath::Incremental);
+  EXPECT_THROW(q.uses_incremental_path(), rigcs::Error);
+  int block1a = 0;
+  for (auto& p : q.named_parameters()) block1a += p.first.rfind("block1.a.", 0) == 0;
+  // offset and value embeddings, 2 x 12 per block, final norm (2), head (2)
+  EXPECT_EQ(block1a, 2 + 2 * 12 + 2 + 2);
+  EXPECT_EQ(q.transformer(0, SubLevel::A)->offset_embedding->weight.sizes(), (torch::IntArrayRef{81, 8}));
+  rigcs::ConditionalTransformerOptions bad;
+  bad.width = 10;
+  bad.heads = 4;
+  EXPECT_THROW(rigcs::ConditionalTransformer{bad}, rigcs::Error);
+}
+
+TEST_F(RigcsTransformer, SampledLogQEqualsLogProbAndReference) {
+  // N = 4 (two ways), 8 with a PixelCNN coarse model, 16; a 3x3 window (kernels 3, 1);
+  // the paper's size (5 blocks, 8 heads, FF 1024) on 4x4. The whole-lattice reference
+  // costs N^4 windows: N = 16 is checked against log_prob only.
+  struct Case {
+    int n0, blocks;
+    bool pixelcnn;
+    int kernel2;
+    bool paper;
+  };
+  for (Case c : {Case{2, 1, false, 5, false}, Case{1, 2, false, 5, false}, Case{2, 2, true, 5, false},
+                 Case{2, 3, false, 5, false}, Case{2, 2, false, 1, false}, Case{2, 1, true, 5, true}}) {
+    RigcsOptions o = c.paper ? options(c.n0, c.blocks, 5, 8, 64, 1024) : options(c.n0, c.blocks);
+    if (c.kernel2 == 1) {
+      o.kernel1 = 3;
+      o.kernel2 = 1;
+    }
+    std::shared_ptr<rigcs::GenerativeSampler> coarse =
+        c.pixelcnn ? std::shared_ptr<rigcs::GenerativeSampler>(std::make_shared<rigcs::VanSampler>(2))
+                   : exact_coarse(c.n0, 0.3);
+    RigcsSampler q(o, coarse);
+    randomise(q, 200 + c.blocks, c.paper ? 0.1 : 0.5);
+    const bool big = q.lattice_size() == 16;
+    const std::int64_t b = c.paper ? 4 : big || q.lattice_size() == 8 ? 8 : 16;
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(42);
+    auto fast = q.sample(b, gen);
+    auto gen_plain = torch::make_generator<torch::CPUGeneratorImpl>(42);
+    auto plain = big ? fast : q.sample_reference(b, gen_plain);
+    ASSERT_EQ(fast.spins.sizes(), (torch::IntArrayRef{b, q.lattice_size(), q.lattice_size()}));
+    EXPECT_TRUE(torch::all(fast.spins.abs() == 1).item<bool>());
+    const std::string n = "N = " + std::to_string(q.lattice_size()) + " k2 = " + std::to_string(c.kernel2) +
+                          (c.paper ? " paper size" : "");
+    torch::NoGradGuard no_grad;
+    for (const auto* s : {&fast, &plain}) {
+      auto lq_fast = q.log_prob(s->spins);
+      auto lq_plain = big ? lq_fast : q.log_prob_reference(s->spins);
+      const std::string what = n + (s == &fast ? " sampled" : " reference-sampled");
+      EXPECT_LT((s->log_q - lq_fast).abs().max().item<double>(), 1e-5) << what;
+      EXPECT_LT((lq_fast - lq_plain).abs().max().item<double>(), 1e-5) << what;
+    }
+    // Far from uniform: the test would not notice a mask that hides everything otherwise.
+    EXPECT_GT((fast.log_q - fast.log_q.mean()).abs().max().item<double>(), 0.1) << n;
+  }
+}
+
+TEST_F(RigcsTransformer, NormalisedOnFourByFour) {
+  // A 3x3 window keeps the 2^16 states cheap; the 9x9 window is checked against the
+  // reference above.
+  RigcsOptions o = options(2, 1);
+  o.kernel1 = 3;
+  o.kernel2 = 1;
+  RigcsSampler q(o, exact_coarse(2, 0.3));
+  randomise(q, 7);
+  torch::NoGradGuard no_grad;
+  const std::int64_t states = std::int64_t{1} << 16;
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t b = 0; b < states; b += 16384) parts.push_back(q.log_prob(enumerate_states(4, b, b + 16384)));
+  EXPECT_NEAR(torch::logsumexp(torch::cat(parts), 0).item<double>(), 0.0, 1e-6);
+}
+
+TEST_F(RigcsTransformer, LaterSitesDoNotChangeEarlierLogits) {
+  RigcsSampler q(options(2, 2), exact_coarse(2, 0.3));
+  randomise(q, 3);
+  torch::NoGradGuard no_grad;
+  const int n = q.lattice_size();
+  auto gen = torch::make_generator<torch::CPUGeneratorImpl>(5);
+  auto spins = q.sample(6, gen).spins;
+  const auto& part = q.partition();
+  for (int k = 0; k < part.blocks(); ++k) {
+    const int stride = part.stride(k);
+    const int m = part.block(k).fine_size;
+    for (SubLevel level : {SubLevel::A, SubLevel::B}) {
+      if (!q.has_net(k, level)) continue;
+      const auto& sites = part.block(k).sites(level);
+      auto before = q.level_logits(spins, k, level);
+      bool later_changed = false;
+      for (std::size_t t = 0; t < sites.size(); ++t) {
+        auto flipped = spins.clone();
+        const int i = sites[t] / m * stride, j = sites[t] % m * stride;
+        flipped.select(1, i).select(1, j).mul_(-1);
+        auto after = q.level_logits(flipped, k, level);
+        const auto tt = static_cast<std::int64_t>(t);
+        // Sites 0..t were drawn before site t's spin was known (t itself included).
+        EXPECT_TRUE(torch::equal(before.narrow(1, 0, tt + 1), after.narrow(1, 0, tt + 1)))
+            << "block " << k << " level " << (level == SubLevel::A ? "a" : "b") << " site " << t;
+        if (tt + 1 < after.size(1))
+          later_changed = later_changed || !torch::equal(before.narrow(1, tt + 1, after.size(1) - tt - 1),
+                                                         after.narrow(1, tt + 1, after.size(1) - tt - 1));
+        // No coarser level sees it either.
+        for (int k2 = 0; k2 <= k; ++k2)
+          for (SubLevel l2 : {SubLevel::A, SubLevel::B}) {
+            if (!q.has_net(k2, l2) || (k2 == k && (l2 == level || l2 == SubLevel::B))) continue;
+            EXPECT_TRUE(torch::equal(q.level_logits(spins, k2, l2), q.level_logits(flipped, k2, l2)))
+                << "block " << k2 << " sees a site of block " << k;
+          }
+      }
+      // The spins do reach the later sites (the masks hide only what they must).
+      if (sites.size() > 1) EXPECT_TRUE(later_changed) << "block " << k;
+    }
+  }
+  (void)n;
+}
+
+TEST_F(RigcsTransformer, CheckpointedGradientMatchesReference) {
+  RigcsSampler q(options(2, 2), std::make_shared<rigcs::VanSampler>(2));
+  randomise(q, 9);
+  auto gen = torch::make_generator<torch::CPUGeneratorImpl>(8);
+  auto s = q.sample(12, gen).spins;
+  auto grads = [&](bool fast) {
+    for (auto& p : q.parameters()) p.mutable_grad() = torch::Tensor();
+    auto w = torch::linspace(-1.0, 2.0, s.size(0), torch::kDouble);  // a weighted loss, as the trainer's
+    ((fast ? q.log_prob(s) : q.log_prob_reference(s)) * w).sum().backward();
+    std::vector<torch::Tensor> g;
+    for (auto& p : q.parameters()) g.push_back(p.grad().defined() ? p.grad().clone() : torch::zeros_like(p));
+    return g;
+  };
+  auto g_fast = grads(true);
+  auto g_plain = grads(false);
+  ASSERT_EQ(g_fast.size(), g_plain.size());
+  auto names = q.named_parameters();
+  for (std::size_t i = 0; i < g_fast.size(); ++i)
+    EXPECT_TRUE(torch::allclose(g_fast[i], g_plain[i], 1e-4, 1e-4)) << names[i].first;
+  // The transformer parameters do get a gradient.
+  EXPECT_GT(g_fast.back().abs().sum().item<double>(), 0.0);
+}
+
+TEST_F(RigcsTransformer, ModelTransferCopiesEveryTensor) {
+  auto same = [](rigcs::ConditionalTransformer& a, rigcs::ConditionalTransformer& b) {
+    auto pb = b->named_parameters();
+    if (pb.size() != a->named_parameters().size()) return false;
+    for (auto& p : a->named_parameters())
+      if (!torch::equal(p.value(), pb[p.key()])) return false;
+    return true;
+  };
+  RigcsSampler q4(options(2, 1), std::make_shared<rigcs::VanSampler>(2));
+  randomise(q4, 1);
+  auto q8 = q4.grow(std::make_shared<rigcs::VanSampler>(2));
+  EXPECT_TRUE(same(q8->transformer(0, SubLevel::A), q4.transformer(0, SubLevel::A)));
+  EXPECT_TRUE(same(q8->transformer(1, SubLevel::A), q4.transformer(0, SubLevel::A)));
+  EXPECT_FALSE(same(q8->transformer(0, SubLevel::B), q4.transformer(0, SubLevel::A)));
+  randomise(*q8, 2);
+  auto q16 = q8->grow();
+  EXPECT_TRUE(same(q16->transformer(0, SubLevel::A), q8->transformer(0, SubLevel::A)));
+  EXPECT_TRUE(same(q16->transformer(0, SubLevel::B), q8->transformer(0, SubLevel::B)));
+  EXPECT_TRUE(same(q16->transformer(1, SubLevel::A), q8->transformer(1, SubLevel::A)));
+  EXPECT_TRUE(same(q16->transformer(1, SubLevel::B), q8->transformer(0, SubLevel::B)));
+  EXPECT_TRUE(same(q16->transformer(2, SubLevel::A), q8->transformer(1, SubLevel::A)));
+  {
+    torch::NoGradGuard no_grad;
+    q16->transformer(2, SubLevel::A)->named_parameters()["layer0.ff1.weight"].add_(1.0);
+  }
+  EXPECT_FALSE(same(q16->transformer(2, SubLevel::A), q8->transformer(1, SubLevel::A)));
+  // The grown model is still exact.
+  {
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(4);
+    auto b = q16->sample(4, gen);
+    torch::NoGradGuard no_grad;
+    EXPECT_LT((b.log_q - q16->log_prob(b.spins)).abs().max().item<double>(), 1e-5);
+  }
+  // Other feed-forward width: refused, naming the tensor.
+  RigcsSampler wide(options(2, 2, 2, 2, 8, 32), q8->coarse_ptr());
+  try {
+    wide.transfer_from(q4);
+    ADD_FAILURE() << "a transfer between different feed-forward widths was accepted";
+  } catch (const rigcs::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("block0.a.layer0.ff1.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("shape"), std::string::npos) << what;
+  }
+  // Another depth: the missing block's tensors are named.
+  RigcsSampler deeper(options(2, 2, 3), q8->coarse_ptr());
+  try {
+    deeper.transfer_from(q4);
+    ADD_FAILURE() << "a transfer between different depths was accepted";
+  } catch (const rigcs::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer2."), std::string::npos) << e.what();
+  }
+  // CNN and transformer conditionals do not mix.
+  RigcsOptions cnn;
+  cnn.coarsest_size = 2;
+  cnn.blocks = 2;
+  RigcsSampler q_cnn(cnn, q8->coarse_ptr());
+  try {
+    q_cnn.transfer_from(q4);
+    ADD_FAILURE() << "a transfer from transformer to CNN conditionals was accepted";
+  } catch (const rigcs::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rigcs.conditional"), std::string::npos) << e.what();
+  }
+}
