@@ -185,7 +185,9 @@ TEST_F(RigcsTransformer, LaterSitesDoNotChangeEarlierLogits) {
           }
       }
       // The spins do reach the later sites (the masks hide only what they must).
-      if (sites.size() > 1) EXPECT_TRUE(later_changed) << "block " << k;
+      if (sites.size() > 1) {
+        EXPECT_TRUE(later_changed) << "block " << k;
+      }
     }
   }
   (void)n;
