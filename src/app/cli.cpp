@@ -37,9 +37,17 @@ ParamRegistry full_registry() {
 }
 
 void declare_model_keys(ParamRegistry& r) {
-  r.add_int("model.N", 16, 2, 4096, "linear lattice size N (periodic N x N torus)")
-      .add_real("model.beta", 0.44, 0.0, 1.0e3, "inverse temperature beta", true)
-      .add_real("model.J", 1.0, -1.0e3, 1.0e3, "coupling J in H = -J sum_<ij> s_i s_j");
+  r.add_string("model.kind", "ising",
+               "lattice model: ising (H = -J sum_<ij> s_i s_j, weight exp(-beta H)) or phi4 (paper eq. 42: "
+               "S = sum_v [-2 kappa sum_mu phi_v phi_{v+mu} + (1 - 2 lambda) phi_v^2 + lambda phi_v^4]); "
+               "train and sample are ising only",
+               {"ising", "phi4"})
+      .add_int("model.N", 16, 2, 4096, "linear lattice size N (periodic N x N torus)")
+      .add_real("model.beta", 0.44, 0.0, 1.0e3, "ising: inverse temperature beta", true)
+      .add_real("model.J", 1.0, -1.0e3, 1.0e3, "ising: coupling J in H = -J sum_<ij> s_i s_j")
+      .add_real("model.kappa", 0.2, -10.0, 10.0,
+                "phi4: hopping parameter kappa (with model.lambda = 0, |kappa| < 1/4)")
+      .add_real("model.lambda", 0.022, 0.0, 100.0, "phi4: quartic coupling lambda >= 0");
 }
 
 void declare_run_keys(ParamRegistry& r, const std::string& default_output) {

@@ -15,25 +15,36 @@
 #include "rigcs/io/h5file.hpp"
 #include "rigcs/io/run_file.hpp"
 #include "rigcs/mc/ais.hpp"
+#include "rigcs/mc/model_chain.hpp"
 
 namespace rigcs {
 namespace {
-const std::vector<std::string> kAisColumns = {"energy", "abs_m", "m2", "index", "log_w"};
+// The columns of /ais: the model's AIS observables, then index and log_w (appended last).
+std::vector<std::string> ais_columns(const LatticeModel& model) {
+  std::vector<std::string> c = ais_observables(model);
+  c.push_back("index");
+  c.push_back("log_w");
+  return c;
+}
 }  // namespace
 
 Command make_ais_command() {
   Command c;
   c.name = "ais";
-  c.summary = "Cluster-AIS: annealed importance sampling in beta with cluster updates (free energy)";
+  c.summary = "Cluster-AIS: annealed importance sampling in beta (phi^4: in kappa) with cluster updates (free energy)";
   c.usage = "rigcs ais [deck.ini] [--ais.trajectories=M ...] [--resume | --overwrite]";
   c.declare = [](ParamRegistry& r) {
     declare_model_keys(r);
     declare_run_keys(r, "ais.h5");
-    r.add_int("ais.steps", 100, 1, 100000000, "number of beta increments from 0 to model.beta")
+    declare_phi4_update_keys(r);
+    r.add_int("ais.steps", 100, 1, 100000000, "number of beta increments from 0 to model.beta (phi4: of kappa to model.kappa)")
         .add_string("ais.spacing", "linear", "beta ladder: linear, or geometric after a first linear step",
                     {"linear", "geometric"})
-        .add_string("ais.algorithm", "wolff", "cluster update at each intermediate beta", {"wolff", "sw"})
-        .add_int("ais.updates", 1, 1, 1000000, "cluster updates (Wolff clusters or SW sweeps) per beta")
+        .add_string("ais.algorithm", "wolff",
+                    "update at each intermediate beta. ising: wolff, sw. phi4 (default there metropolis+wolff): "
+                    "metropolis, hmc, metropolis+wolff, hmc+wolff, as mcmc.algorithm",
+                    {"wolff", "sw", "metropolis", "hmc", "metropolis+wolff", "hmc+wolff"})
+        .add_int("ais.updates", 1, 1, 1000000, "updates (Wolff clusters, SW sweeps; phi4: mcmc-style updates) per beta")
         .add_int("ais.trajectories", 1000, 1, std::int64_t{1} << 40, "independent trajectories, farmed over the ranks")
         .add_int("ais.chunk", 100, 1, 100000000, "trajectories per rank between appends to the run file");
   };
@@ -41,11 +52,25 @@ Command make_ais_command() {
     const Params& p = ctx.params;
     Communicator& comm = ctx.comm;
     const std::string path = p.get_string("run.output");
-    IsingModel model({static_cast<int>(p.get_int("model.N")), p.get_real("model.beta"), p.get_real("model.J")});
+    const std::unique_ptr<LatticeModel> model_ptr = make_lattice_model(p);
+    const LatticeModel& model = *model_ptr;
+    const bool ising = model.kind() == "ising";
+    const std::vector<std::string> columns = ais_columns(model);
     AisParams ap;
     ap.steps = static_cast<int>(p.get_int("ais.steps"));
     ap.spacing = parse_beta_spacing(p.get_string("ais.spacing"));
-    ap.algorithm = parse_mcmc_algorithm(p.get_string("ais.algorithm"));
+    Phi4UpdateParams phi4_up;
+    std::string algorithm_name;
+    if (ising) {
+      const std::string a = p.get_string("ais.algorithm");
+      RIGCS_CHECK(a == "wolff" || a == "sw", "ais.algorithm = '" << a << "' is not an Ising cluster update; allowed "
+                                                 "with model.kind = ising: wolff, sw");
+      ap.algorithm = parse_mcmc_algorithm(a);
+      algorithm_name = format_mcmc_algorithm(ap.algorithm);
+    } else {
+      phi4_up = phi4_update_params(p, "ais.algorithm");
+      algorithm_name = format_phi4_algorithm(phi4_up.algorithm);
+    }
     ap.updates_per_beta = static_cast<int>(p.get_int("ais.updates"));
     const std::int64_t total = p.get_int("ais.trajectories");
     const std::int64_t chunk = p.get_int("ais.chunk");
@@ -107,16 +132,31 @@ Command make_ais_command() {
         g.create_group("/ais");
         g.set_attr("/ais", "steps", static_cast<std::int64_t>(ap.steps));
         g.set_attr("/ais", "spacing", format_beta_spacing(ap.spacing));
-        g.set_attr("/ais", "algorithm", format_mcmc_algorithm(ap.algorithm));
+        g.set_attr("/ais", "algorithm", algorithm_name);
+        g.set_attr("/ais", "annealed", model.annealing_parameter());
         g.set_attr("/ais", "updates", static_cast<std::int64_t>(ap.updates_per_beta));
         g.set_attr("/ais", "trajectories", total);
         g.set_attr("/ais", "rounds_done", std::int64_t{0});
         g.set_attr("/ais", "status", "running");
-        g.set_attr("/ais", "log_Z0", model.volume() * std::log(2.0));
+        g.set_attr("/ais", "log_Z0", model.log_z0());
+        std::string obs;
+        for (const auto& c : ais_observables(model)) obs += (obs.empty() ? "" : ",") + c;
+        g.set_attr("/ais", "observables", obs);
         g.set_attr("/ais", "meaning",
-                   "one row per finished trajectory: log_w (relative to Z_0 = 2^V), the final configuration's "
-                   "energy H, abs_m, m2, and its index t (random stream (seed, t))");
-        g.write("/ais/beta_ladder", ais_beta_ladder(model.beta(), ap.steps, ap.spacing));
+                   ising ? "one row per finished trajectory: log_w (relative to Z_0 = 2^V), the final configuration's "
+                           "energy H, abs_m, m2, and its index t (random stream (seed, t))"
+                         : "one row per finished trajectory: log_w (relative to Z_0 = z1^V, the kappa = 0 theory), "
+                           "the final configuration's observables (attribute observables), and its index t "
+                           "(random stream (seed, t))");
+        if (ising) {
+          g.write("/ais/beta_ladder", ais_beta_ladder(model.annealing_target(), ap.steps, ap.spacing));
+        } else {
+          const double k = model.annealing_target();
+          std::vector<double> ladder = ais_beta_ladder(std::abs(k), ap.steps, ap.spacing);
+          if (k < 0)
+            for (auto& x : ladder) x = -x;
+          g.write("/ais/kappa_ladder", ladder);
+        }
         g.set_attr("/ais", "rows", std::int64_t{0});
         out.commit("running");
         f = std::make_unique<H5File>(H5File::open_rw(path));
@@ -126,8 +166,8 @@ Command make_ais_command() {
         // finished round were cut short.
         if (f->exists("/results")) f->remove("/results");
         const auto rows = static_cast<std::uint64_t>(work_done_after(total, chunk, comm.size(), rounds_done));
-        counted_rows(*f, "/ais", "log_w", kAisColumns);  // refuses a damaged file
-        cut_to_rows(*f, "/ais", kAisColumns, rows);
+        counted_rows(*f, "/ais", "log_w", columns);  // refuses a damaged file
+        cut_to_rows(*f, "/ais", columns, rows);
         commit_rows(*f, "/ais", rows, rounds_done);
         append_run_segment(*f, ctx, "ais");
       }
@@ -136,16 +176,16 @@ Command make_ais_command() {
     const std::int64_t rounds = work_rounds(total, chunk, comm.size());
     Progress progress("ais", rounds, "chunks", comm.is_root() && !ctx.quiet && !ctx.json, 2.0);
     for (std::int64_t round = rounds_done; round < rounds; ++round) {
-      std::vector<double> log_w, energy, abs_m, m2, index;
+      const std::size_t n_obs = columns.size() - 2;
+      std::vector<std::vector<double>> obs(n_obs);
+      std::vector<double> log_w, index;
       const std::int64_t b = share.begin + round * chunk;
       const std::int64_t e = std::min(share.end, b + chunk);
       for (std::int64_t t = b; t < e; ++t) {
         Rng rng(seed, static_cast<std::uint64_t>(t), StreamId::Ais);
-        const AisTrajectory tr = run_ais_trajectory(model, ap, rng);
+        const ModelAisTrajectory tr = run_model_ais_trajectory(model, ap, phi4_up, rng);
         log_w.push_back(tr.log_w);
-        energy.push_back(tr.energy);
-        abs_m.push_back(tr.abs_m);
-        m2.push_back(tr.m2);
+        for (std::size_t i = 0; i < n_obs; ++i) obs[i].push_back(tr.observables[i]);
         index.push_back(static_cast<double>(t));
       }
       auto cat = [&](const std::vector<double>& x) {
@@ -153,13 +193,13 @@ Command make_ais_command() {
         for (const auto& r : comm.gatherv(x, 0)) out.insert(out.end(), r.begin(), r.end());
         return out;
       };
-      auto gw = cat(log_w), ge = cat(energy), ga = cat(abs_m), gm = cat(m2), gi = cat(index);
+      std::vector<std::vector<double>> g_obs;
+      for (const auto& o : obs) g_obs.push_back(cat(o));
+      auto gw = cat(log_w), gi = cat(index);
       if (f) {
         if (!gw.empty()) {
           std::vector<std::int64_t> idx(gi.begin(), gi.end());
-          f->append("/ais/energy", ge);
-          f->append("/ais/abs_m", ga);
-          f->append("/ais/m2", gm);
+          for (std::size_t i = 0; i < n_obs; ++i) f->append("/ais/" + columns[i], g_obs[i]);
           f->append("/ais/index", idx);
           f->append("/ais/log_w", gw);  // last: its length counts complete rows
         }

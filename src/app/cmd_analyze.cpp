@@ -1,9 +1,11 @@
 // `rigcs analyze run.h5`: Gamma-method analysis of whatever the run file holds.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
 
 #include "commands_internal.hpp"
+#include "lattice_models.hpp"
 #include "results.hpp"
 #include "run_output.hpp"
 #include "rigcs/analysis/gamma.hpp"
@@ -113,8 +115,54 @@ ReplicaSeries read_replicas(const H5File& f, const std::string& path) {
   return out;
 }
 
+// A model other than Ising: every observable of the model, then its derived quantities
+// (Gamma-method error propagation through the means of their inputs).
+Analysis analyze_model_mcmc(const H5File& f, const LatticeModel& model, const GammaOptions& opt) {
+  Analysis a;
+  ResultList& res = a.results;
+  const double v = model.volume();
+  std::vector<std::string> names;
+  std::vector<ReplicaSeries> series;
+  std::int64_t len = 0;
+  std::size_t replicas = 0;
+  for (const auto& o : model.observables()) {
+    const std::string path = "/mcmc/" + o.name;
+    RIGCS_CHECK(f.exists(path), f.path() << " has no " << path << ", an observable of " << model.name());
+    series.push_back(read_replicas(f, path));
+    names.push_back(o.name);
+    replicas = series.back().size();
+    len = static_cast<std::int64_t>(series.back().empty() ? 0 : series.back().front().size());
+    res.push_back({o.name, gamma_method(series.back(), opt), o.meaning, len});
+    if (o.name == "action") {
+      GammaResult per_site = res.back().r;
+      per_site.value /= v;
+      per_site.error /= v;
+      res.push_back({"action_per_site", per_site, "<S>/V", len});
+    }
+  }
+  for (const auto& d : model.derived_observables()) {
+    std::vector<ReplicaSeries> inputs;
+    for (const auto& in : d.inputs) {
+      const auto it = std::find(names.begin(), names.end(), in);
+      RIGCS_CHECK(it != names.end(), "internal: derived " << d.name << " needs observable " << in);
+      inputs.push_back(series[static_cast<std::size_t>(it - names.begin())]);
+    }
+    const auto fn = d.f;
+    res.push_back({d.name, gamma_method(inputs, [fn, v](const std::vector<double>& m) { return fn(m, v); }, opt),
+                   d.meaning, len});
+  }
+  a.rows = static_cast<std::uint64_t>(res.front().r.n);
+  a.completeness = std::to_string(replicas) + " chain(s) x " + std::to_string(len) + " measurements";
+  check(a, true, "run complete: " + a.completeness);
+  check_windows(a);
+  check_undefined_errors(a);
+  return a;
+}
+
 Analysis analyze_mcmc(const H5File& f, const GammaOptions& opt) {
   RIGCS_CHECK(f.is_group("/mcmc"), f.path() << " has no /mcmc group: not an MCMC run, or an incomplete file");
+  const std::unique_ptr<LatticeModel> model = read_lattice_model(f);
+  if (model->kind() != "ising") return analyze_model_mcmc(f, *model, opt);
   const double v = std::pow(static_cast<double>(f.attr_int64("/model", "N")), 2);
   Analysis a;
   ResultList& res = a.results;
@@ -249,11 +297,13 @@ Analysis analyze_samples(const H5File& f, const RunHeader& h, const GammaOptions
   return a;
 }
 
-const std::vector<std::string> kAisColumns = {"log_w", "energy", "abs_m"};
-
 Analysis analyze_ais(const H5File& f, const GammaOptions& opt) {
   RIGCS_CHECK(f.exists("/ais/log_w"), f.path() << " holds no finished AIS trajectory yet");
-  const std::uint64_t n = counted_rows(f, "/ais", "log_w", kAisColumns);
+  const std::unique_ptr<LatticeModel> model = read_lattice_model(f);
+  const bool ising = model->kind() == "ising";
+  // S of the final configurations: H for Ising (reweighted with beta), the action for phi^4.
+  const std::string energy_column = ising ? "energy" : "action";
+  const std::uint64_t n = counted_rows(f, "/ais", "log_w", {"log_w", energy_column, "abs_m"});
   RIGCS_CHECK(n > 0, f.path() << " holds no finished AIS trajectory yet");
   auto cut = [&](std::vector<double> x) { x.resize(n); return x; };
   const auto log_w = cut(f.read_double("/ais/log_w"));
@@ -263,17 +313,22 @@ Analysis analyze_ais(const H5File& f, const GammaOptions& opt) {
   SampleChunk c;
   c.log_q.assign(n, -log_z0);
   c.minus_beta_H = log_w;
-  c.energy = cut(f.read_double("/ais/energy"));
+  c.energy = cut(f.read_double("/ais/" + energy_column));
   c.abs_m = cut(f.read_double("/ais/abs_m"));
-  const Estimates est = estimate_importance(SampleSet({c}), f.attr_double("/model", "beta"), opt);
+  // phi^4 has no beta: with beta = 1, "E" is the reweighted action and F = betaF.
+  const Estimates est = estimate_importance(SampleSet({c}), ising ? f.attr_double("/model", "beta") : 1.0, opt);
   Analysis a;
   ResultList& res = a.results;
   add(res, est, "lnZ", "log Z (Cluster-AIS)");
   add(res, est, "betaF", "beta F = -log Z");
-  add(res, est, "F", "F = betaF / beta");
+  if (ising) add(res, est, "F", "F = betaF / beta");
   add(res, est, "ess", "ESS of the trajectory weights, per trajectory");
-  add(res, est, "E", "<H> reweighted final configurations");
-  add(res, est, "abs_m", "<|M|>/V reweighted final configurations");
+  if (ising) {
+    add(res, est, "E", "<H> reweighted final configurations");
+  } else if (est.has("E")) {
+    res.push_back({"action", est.at("E"), "<S> reweighted final configurations"});
+  }
+  add(res, est, "abs_m", ising ? "<|M|>/V reweighted final configurations" : "<|m|> reweighted final configurations");
   const std::string status = f.has_attr("/ais", "status") ? f.attr_string("/ais", "status") : "unknown";
   const std::int64_t requested =
       f.has_attr("/ais", "trajectories") ? f.attr_int64("/ais", "trajectories") : static_cast<std::int64_t>(n);

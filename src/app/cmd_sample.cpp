@@ -15,6 +15,7 @@
 #include "commands_internal.hpp"
 #include "model_factory.hpp"
 #include "run_output.hpp"
+#include "rigcs/physics/ising.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/core/json.hpp"
 #include "rigcs/core/progress.hpp"
@@ -156,6 +157,7 @@ Command make_sample_command() {
   c.run = [](CommandContext& ctx) {
     const Params& p = ctx.params;
     Communicator& comm = ctx.comm;
+    require_ising_model(p, "sample");
     apply_thread_setting(p);
     const std::string path = p.get_string("run.output");
     const TrainingPlan plan = make_training_plan(p);

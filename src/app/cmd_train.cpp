@@ -14,6 +14,7 @@
 #include "commands_internal.hpp"
 #include "model_factory.hpp"
 #include "run_output.hpp"
+#include "rigcs/physics/ising.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/core/progress.hpp"
 #include "rigcs/io/run_file.hpp"
@@ -94,6 +95,7 @@ Command make_train_command() {
   c.run = [](CommandContext& ctx) {
     Params& p = ctx.params;
     Communicator& comm = ctx.comm;
+    require_ising_model(p, "train");
     apply_thread_setting(p);
     const std::string output = p.get_string("run.output");
     const std::string start_time = utc_now_iso8601();

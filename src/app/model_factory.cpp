@@ -336,7 +336,7 @@ torch::Device select_device(const Params& p) {
 
 void check_compatible_deck(const Params& current, const std::string& stored_deck_text, const std::string& file) {
   const Params stored = full_registry().parse_text(stored_deck_text, "stored in " + file, {});
-  for (const char* key : {"model.N", "model.beta", "model.J", "sampler.kind", "van.depth", "van.width",
+  for (const char* key : {"model.kind", "model.N", "model.beta", "model.J", "sampler.kind", "van.depth", "van.width",
                           "van.half_kernel", "van.z2", "van.residual", "multilevel.N0", "rigcs.channels",
                           "rigcs.kernel1", "rigcs.kernel2", "rigcs.conditional", "rigcs.transformer_depth",
                           "rigcs.transformer_heads", "rigcs.transformer_width", "rigcs.transformer_ff", "han.width", "han.depth",

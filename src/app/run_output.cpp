@@ -122,15 +122,6 @@ void RunOutput::commit(const std::string& segment_status) {
   writer_.commit();
 }
 
-void write_model_group(H5File& f, const IsingModel& model) {
-  f.create_group("/model");
-  f.set_attr("/model", "name", "ising2d");
-  f.set_attr("/model", "N", static_cast<std::int64_t>(model.size()));
-  f.set_attr("/model", "beta", model.beta());
-  f.set_attr("/model", "J", model.coupling());
-  f.set_attr("/model", "hamiltonian", "H = -J sum over the 2 N^2 nearest-neighbour bonds of s_i s_j, periodic");
-}
-
 RunSegment this_run_segment(const CommandContext& ctx, const std::string& command, bool resumed) {
   RunSegment s;
   s.command = command;

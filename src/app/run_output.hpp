@@ -9,7 +9,7 @@
 #include "rigcs/app/command.hpp"
 #include "rigcs/io/h5file.hpp"
 #include "rigcs/io/run_file.hpp"
-#include "rigcs/physics/ising.hpp"
+#include "lattice_models.hpp"
 
 namespace rigcs {
 
@@ -64,8 +64,6 @@ class RunOutput {
   bool has_original_ = false;
   std::vector<RunSegment> segments_;
 };
-
-void write_model_group(H5File& f, const IsingModel& model);
 
 // The provenance record of this process (doc/hdf5.md, /provenance).
 RunSegment this_run_segment(const CommandContext& ctx, const std::string& command, bool resumed);

@@ -1,0 +1,35 @@
+// The LatticeModel of a deck (model.kind) or of a run file's /model group, and the
+// phi^4 update keys shared by `mcmc` and `ais`. No torch here.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "rigcs/app/params.hpp"
+#include "rigcs/mc/model_chain.hpp"
+#include "rigcs/physics/lattice_model.hpp"
+
+namespace rigcs {
+
+class H5File;
+
+// model.kind = ising (model.N, model.beta, model.J) or phi4 (model.N, model.kappa,
+// model.lambda). A key of the other kind set in the deck is refused, naming it.
+std::unique_ptr<LatticeModel> make_lattice_model(const Params& p);
+
+// Refuses model.kind other than ising, naming the key and the command (train, sample:
+// the generative samplers are Ising-only for now).
+void require_ising_model(const Params& p, const std::string& command);
+
+// The model described by the /model group of a run file.
+std::unique_ptr<LatticeModel> read_lattice_model(const H5File& f);
+
+// phi4.metropolis_width, phi4.hmc_step, phi4.hmc_steps, phi4.wolff_clusters.
+void declare_phi4_update_keys(ParamRegistry& r);
+// The phi^4 update of `algorithm_key` (mcmc.algorithm, ais.algorithm); when the deck
+// does not set it, metropolis+wolff.
+Phi4UpdateParams phi4_update_params(const Params& p, const std::string& algorithm_key);
+
+void write_model_group(H5File& f, const LatticeModel& model);
+
+}  // namespace rigcs

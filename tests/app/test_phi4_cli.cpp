@@ -1,0 +1,111 @@
+// phi^4 through the command line on 1 and 2 MPI ranks: exact, mcmc + analyze (the
+// free field's <phi^2> within 4 sigma; the derived chi and Binder cumulant), ais in
+// kappa, and the refusals that name the key.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "rigcs/exact/model_exact.hpp"
+#include "rigcs/io/h5file.hpp"
+#include "cli_test_util.hpp"
+
+using namespace rigcs;
+using namespace rigcs::testing;
+
+TEST(Phi4Cli, ExactJson) {
+  Cli cli;
+  ASSERT_EQ(cli.run({"exact", "--model.kind=phi4", "--model.N=4", "--model.kappa=0.2", "--model.lambda=0", "--json"}), 0)
+      << cli.err.str();
+  if (cli.comm->is_root()) {
+    const std::string j = cli.out.str();
+    const Phi4Exact e = phi4_free_field(4, 0.2);
+    EXPECT_NEAR(json_number(j, "lnZ"), e.lnZ, 1e-10);
+    EXPECT_NEAR(json_number(j, "betaF"), -e.lnZ, 1e-10);
+    EXPECT_NEAR(json_number(j, "phi2"), e.phi2, 1e-10);
+  }
+  ASSERT_EQ(cli.run({"exact", "--model.kind=phi4", "--model.N=4", "--model.kappa=0", "--model.lambda=0.5", "--json"}), 0);
+  if (cli.comm->is_root()) EXPECT_NEAR(json_number(cli.out.str(), "lnZ"), phi4_decoupled(4, 0.5).lnZ, 1e-10);
+  EXPECT_EQ(cli.run({"exact", "--model.kind=phi4", "--model.kappa=0.2", "--model.lambda=0.022"}), 1);
+  EXPECT_NE(cli.err.str().find("model.lambda = 0"), std::string::npos) << cli.err.str();
+}
+
+TEST(Phi4Cli, McmcThenAnalyze) {
+  Cli cli;
+  const std::string dir = shared_temp_dir(*cli.comm, "phi4");
+  const std::string out = dir + "/run.h5";
+  ASSERT_EQ(cli.run({"mcmc", "--model.kind=phi4", "--model.N=6", "--model.kappa=0.2", "--model.lambda=0",
+                     "--mcmc.algorithm=hmc+wolff", "--phi4.hmc_step=0.25", "--phi4.hmc_steps=6",
+                     "--mcmc.thermalization=200", "--mcmc.measurements=20000", "--run.seed=5",
+                     "--run.output=" + out, "--quiet"}),
+            0)
+      << cli.err.str();
+  cli.comm->barrier();
+  ASSERT_EQ(cli.run({"analyze", out, "--json"}), 0) << cli.err.str();
+  if (cli.comm->is_root()) {
+    const std::string j = cli.out.str();
+    const Phi4Exact e = phi4_free_field(6, 0.2);
+    const double x = json_field(j, "phi2", "value"), dx = json_field(j, "phi2", "error");
+    EXPECT_GT(dx, 0);
+    EXPECT_LT(std::abs(x - e.phi2), 4 * dx) << x << " +- " << dx << " exact " << e.phi2;
+    const double chi = json_field(j, "chi_m2", "value"), dchi = json_field(j, "chi_m2", "error");
+    EXPECT_LT(std::abs(chi - 36 * e.m2), 4 * dchi) << chi << " +- " << dchi << " exact " << 36 * e.m2;
+    // Gaussian m: U = 1 - 3 <m^2>^2 / (3 <m^2>^2) = 0.
+    const double u = json_field(j, "binder", "value"), du = json_field(j, "binder", "error");
+    EXPECT_LT(std::abs(u), 4 * du) << u << " +- " << du;
+    EXPECT_TRUE(std::isfinite(json_field(j, "chi", "error")));
+    H5File f = H5File::open_read(out);
+    EXPECT_EQ(f.attr_string("/model", "name"), "phi4_2d");
+    EXPECT_DOUBLE_EQ(f.attr_double("/model", "kappa"), 0.2);
+    EXPECT_EQ(f.attr_string("/mcmc", "algorithm"), "hmc+wolff");
+    EXPECT_EQ(f.dims("/mcmc/final_field"), (H5Dims{static_cast<std::uint64_t>(cli.comm->size()), 6, 6}));
+    EXPECT_EQ(f.dims("/mcmc/phi2"), (H5Dims{static_cast<std::uint64_t>(cli.comm->size()), 20000}));
+  }
+  cli.comm->barrier();
+}
+
+TEST(Phi4Cli, AisInKappa) {
+  Cli cli;
+  const std::string dir = shared_temp_dir(*cli.comm, "phi4ais");
+  const std::string out = dir + "/ais.h5";
+  ASSERT_EQ(cli.run({"ais", "--model.kind=phi4", "--model.N=4", "--model.kappa=0.2", "--model.lambda=0",
+                     "--ais.steps=40", "--ais.trajectories=1000", "--ais.chunk=250", "--run.seed=3",
+                     "--run.output=" + out, "--quiet"}),
+            0)
+      << cli.err.str();
+  cli.comm->barrier();
+  ASSERT_EQ(cli.run({"analyze", out, "--json"}), 0) << cli.err.str();
+  if (cli.comm->is_root()) {
+    const std::string j = cli.out.str();
+    const double z = json_field(j, "lnZ", "value"), dz = json_field(j, "lnZ", "error");
+    const double exact = phi4_free_field(4, 0.2).lnZ;
+    EXPECT_GT(dz, 0);
+    EXPECT_LT(std::abs(z - exact), 4 * dz) << z << " +- " << dz << " exact " << exact;
+    H5File f = H5File::open_read(out);
+    EXPECT_EQ(f.attr_string("/ais", "annealed"), "model.kappa");
+    EXPECT_EQ(f.dims("/ais/kappa_ladder"), (H5Dims{41}));
+  }
+  cli.comm->barrier();
+}
+
+TEST(Phi4Cli, BadKeysAreNamed) {
+  Cli cli;
+  const std::string dir = shared_temp_dir(*cli.comm, "phi4bad");
+  const std::string out = "--run.output=" + dir + "/x.h5";
+  auto expect_error = [&](const std::vector<std::string>& args, const std::string& needle) {
+    EXPECT_EQ(cli.run(args), 1) << args[0];
+    EXPECT_NE(cli.err.str().find(needle), std::string::npos) << cli.err.str();
+  };
+  expect_error({"mcmc", "--model.kind=phi4", "--model.kappa=0.3", "--model.lambda=0", out}, "model.kappa");
+  expect_error({"mcmc", "--model.kind=phi4", "--model.lambda=-1", out}, "model.lambda");
+  expect_error({"mcmc", "--model.kind=potts", out}, "model.kind");
+  expect_error({"mcmc", "--model.kind=phi4", "--mcmc.algorithm=wolff", out}, "mcmc.algorithm");
+  expect_error({"mcmc", "--model.kind=phi4", "--mcmc.algorithm=heatbath", out}, "mcmc.algorithm");
+  expect_error({"mcmc", "--model.kind=phi4", "--model.beta=0.3", out}, "model.beta");
+  expect_error({"mcmc", "--model.kappa=0.3", out}, "model.kappa");
+  expect_error({"mcmc", "--mcmc.algorithm=hmc", out}, "mcmc.algorithm");
+  expect_error({"ais", "--model.kind=phi4", "--ais.algorithm=sw", out}, "ais.algorithm");
+  expect_error({"mcmc", "--model.kind=phi4", "--phi4.hmc_step=0", out}, "phi4.hmc_step");
+  expect_error({"train", "--model.kind=phi4", out}, "model.kind");
+  expect_error({"sample", "--model.kind=phi4", out}, "model.kind");
+}
