@@ -25,7 +25,9 @@ TEST(Phi4Cli, ExactJson) {
     EXPECT_NEAR(json_number(j, "phi2"), e.phi2, 1e-10);
   }
   ASSERT_EQ(cli.run({"exact", "--model.kind=phi4", "--model.N=4", "--model.kappa=0", "--model.lambda=0.5", "--json"}), 0);
-  if (cli.comm->is_root()) EXPECT_NEAR(json_number(cli.out.str(), "lnZ"), phi4_decoupled(4, 0.5).lnZ, 1e-10);
+  if (cli.comm->is_root()) {
+    EXPECT_NEAR(json_number(cli.out.str(), "lnZ"), phi4_decoupled(4, 0.5).lnZ, 1e-10);
+  }
   EXPECT_EQ(cli.run({"exact", "--model.kind=phi4", "--model.kappa=0.2", "--model.lambda=0.022"}), 1);
   EXPECT_NE(cli.err.str().find("model.lambda = 0"), std::string::npos) << cli.err.str();
 }

@@ -239,18 +239,26 @@ TEST_F(Pipeline, SampleModelLeavesTheModelFileUntouched) {
   }
   cli.comm->barrier();
   ASSERT_EQ(cli.run({"analyze", mine, "--json"}), 0) << cli.err.str();
-  if (cli.comm->is_root()) EXPECT_GT(json_field(cli.out.str(), "ess", "value"), 0.0);
+  if (cli.comm->is_root()) {
+    EXPECT_GT(json_field(cli.out.str(), "ess", "value"), 0.0);
+  }
   // Again into the same output: refused without --resume or --overwrite; --resume on the
   // complete set is accepted; never written: the model itself as the output.
   // (Error text is printed by rank 0.)
   const bool root = cli.comm->is_root();
   EXPECT_NE(cli.run(args(args(sample, deck), {"--run.output=" + mine})), 0);
-  if (root) EXPECT_NE(cli.err.str().find("--resume"), std::string::npos) << cli.err.str();
+  if (root) {
+    EXPECT_NE(cli.err.str().find("--resume"), std::string::npos) << cli.err.str();
+  }
   EXPECT_NE(cli.run(args(args(sample, deck), {"--run.output=" + model, "--overwrite"})), 0);
-  if (root) EXPECT_NE(cli.err.str().find("same file"), std::string::npos) << cli.err.str();
+  if (root) {
+    EXPECT_NE(cli.err.str().find("same file"), std::string::npos) << cli.err.str();
+  }
   // A deck of another architecture is refused by key.
   EXPECT_NE(cli.run(args(args(sample, deck), {"--run.output=" + dir + "/other.h5", "--rigcs.channels=8"})), 0);
-  if (root) EXPECT_NE(cli.err.str().find("rigcs.channels"), std::string::npos) << cli.err.str();
+  if (root) {
+    EXPECT_NE(cli.err.str().find("rigcs.channels"), std::string::npos) << cli.err.str();
+  }
   EXPECT_EQ(file_bytes(model), before);
 }
 
@@ -307,12 +315,16 @@ TEST_F(Pipeline, InitModelGrowsATrainedSmallerModel) {
   // Another architecture, or a model that is not smaller, is refused by name.
   const bool root = cli.comm->is_root();
   EXPECT_NE(cli.run(args(args(grow, arch), {"--run.output=" + dir + "/other.h5", "--rigcs.channels=8"})), 0);
-  if (root) EXPECT_NE(cli.err.str().find("rigcs.channels"), std::string::npos) << cli.err.str();
+  if (root) {
+    EXPECT_NE(cli.err.str().find("rigcs.channels"), std::string::npos) << cli.err.str();
+  }
   EXPECT_NE(cli.run(args(args({"train", "--model.N=4", "--train.stage_steps=3,3", "--train.init_model=" + small,
                                "--run.output=" + dir + "/same.h5"},
                               arch),
                          {})),
             0);
-  if (root) EXPECT_NE(cli.err.str().find("stage below"), std::string::npos) << cli.err.str();
+  if (root) {
+    EXPECT_NE(cli.err.str().find("stage below"), std::string::npos) << cli.err.str();
+  }
   EXPECT_EQ(file_bytes(small), before);
 }

@@ -58,7 +58,9 @@ TEST(Phi4Chain, FreeFieldPhi2MatchesExact) {
         << format_phi4_algorithm(a) << ": S " << act.value << " +- " << act.error << ", exact " << exact.action;
     EXPECT_GT(s.acceptance, 0.3) << format_phi4_algorithm(a);
     EXPECT_LT(s.acceptance, 1.0);
-    if (a == Phi4Algorithm::MetropolisWolff) EXPECT_GT(s.mean_cluster_size, 1.0);
+    if (a == Phi4Algorithm::MetropolisWolff) {
+      EXPECT_GT(s.mean_cluster_size, 1.0);
+    }
   }
 }
 

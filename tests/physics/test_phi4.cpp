@@ -134,7 +134,9 @@ TEST(Phi4Model, SingleSiteQuadratureMatchesIndependentIntegrals) {
     EXPECT_NEAR(m.log_z1, std::log(z), 1e-10) << lambda;
     EXPECT_NEAR(m.x2, simpson(a, lambda, 2) / z, 1e-10) << lambda;
     EXPECT_NEAR(m.x4, simpson(a, lambda, 4) / z, 1e-10) << lambda;
-    if (lambda == 0) EXPECT_NEAR(m.log_z1, 0.5 * std::log(M_PI), 1e-13);
+    if (lambda == 0) {
+      EXPECT_NEAR(m.log_z1, 0.5 * std::log(M_PI), 1e-13);
+    }
     if (lambda > 0 && a > 0) {
       // int exp(-a x^2 - b x^4) = (1/2) sqrt(a/b) exp(a^2/8b) K_{1/4}(a^2/8b).
       const double y = a * a / (8 * lambda);
