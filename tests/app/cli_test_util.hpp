@@ -37,6 +37,12 @@ struct Cli {
   }
 };
 
+// The words of a command line, `a` then `more`.
+inline std::vector<std::string> args(std::vector<std::string> a, const std::vector<std::string>& more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
 // A folder shared by all ranks (rank 0 names it).
 inline std::string shared_temp_dir(Communicator& comm, const std::string& tag) {
   std::string dir;

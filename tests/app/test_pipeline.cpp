@@ -28,11 +28,6 @@ void expect_lnz_unbiased(const std::string& json, double exact, const std::strin
   EXPECT_NEAR(json_field(json, "betaF", "value"), -v, 1e-12 * std::abs(v));
 }
 
-std::vector<std::string> args(std::vector<std::string> a, const std::vector<std::string>& more) {
-  a.insert(a.end(), more.begin(), more.end());
-  return a;
-}
-
 }  // namespace
 
 class Pipeline : public ::testing::Test {

@@ -11,15 +11,6 @@
 using namespace rigcs;
 using namespace rigcs::testing;
 
-namespace {
-
-std::vector<std::string> args(std::vector<std::string> a, const std::vector<std::string>& more) {
-  a.insert(a.end(), more.begin(), more.end());
-  return a;
-}
-
-}  // namespace
-
 TEST(HanPipeline, TrainsToKaufmanAtEightByEight) {
   torch::set_num_threads(1);
   Cli cli;
