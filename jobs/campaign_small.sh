@@ -52,9 +52,9 @@ decks=$here/input/campaign
 # Samples: 20000 from every generative model, 5000 Wolff configurations for EMDM (decks).
 # N = 32 and 64 are at beta = 0.44, the beta of the shipped RiGCS models (models/), which
 # are sampled (1e6 samples) instead of trained again; their training is in their run files.
-# Cluster-AIS: 64 V betas, which keeps its ESS per trajectory near 0.5 (measured at N = 32:
-# 16 V betas gave 0.1, 64 V gave 0.50 +- 0.06; one trajectory of 64 V betas at N = 32 costs
-# 0.1 CPU s). The VAN is not run there: one training step of the published VAN (depth 6, width 32,
+# Cluster-AIS: 64 V betas; measured ESS per trajectory 0.64, 0.21 and 0.004 at N = 16, 32
+# and 64 (2026-12-01): enough up to N = 32, not at N = 64 (doc/benchmarks.md). One
+# trajectory of 64 V betas costs about 0.1 CPU s at N = 32 and 1.4 at N = 64. The VAN is not run there: one training step of the published VAN (depth 6, width 32,
 # 13x13) at N = 32 costs minutes on this machine (doc/benchmarks.md).
 #   N  | beta      | Wolff meas./rank | AIS betas x traj. | VAN steps | MLMC-HB fit steps | RiGCS steps per stage (batch 256) | HAN steps x batch
 #   4  | 0.4406868 | 50000            | 1024 x 4000       | 300       | 200               | 150,300                           | 300 x 256

@@ -39,8 +39,9 @@ decks=$here/input/campaign
 # stages of each N; VAN: the published architecture (depth 6, width 32, 13x13 kernels)
 # instead of the depth 3, 7x7 of the small campaign. Samples: 100000 from every model
 # (1e6 from RiGCS at N <= 64, as in the paper), 20000 Wolff configurations for EMDM.
-# Cluster-AIS: betas grow with the volume (64 V), which keeps its ESS per trajectory
-# near 0.5 (measured at N = 32 on the development machine; see jobs/campaign_small.sh).
+# Cluster-AIS: betas grow with the volume (64 V); on the development machine that gave an
+# ESS per trajectory of 0.21 at N = 32 but 0.004 at N = 64 (jobs/campaign_small.sh): give
+# N >= 64 more betas than this where the site affords it.
 declare -A wolff_meas=([4]=100000 [8]=100000 [16]=100000 [32]=100000 [64]=100000 [128]=100000)
 declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=262144 [128]=1048576)
 declare -A ais_traj=([4]=10000 [8]=10000 [16]=10000 [32]=4000 [64]=2000 [128]=1000)
