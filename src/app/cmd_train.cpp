@@ -162,8 +162,9 @@ Command make_train_command() {
     std::unique_ptr<GenerativeSampler> model;
     std::string init_model = p.get_string("train.init_model");
     if (!init_model.empty() && !resume.resumed) {
-      model = start_from_smaller_model(p, plan, init_model, resume.stage, resume.elapsed);
-      H5File f = H5File::open_read(init_model);
+      RIGCS_CHECK(fs::exists(init_model), "train.init_model = '" << init_model << "': no such file");
+      const H5File f = H5File::open_read(init_model);
+      model = start_from_smaller_model(p, plan, f, resume.stage, resume.elapsed);
       resume.history.read(f);
       if (comm.is_root() && !ctx.json)
         ctx.out << "starting from " << init_model << " (N = " << model->lattice_size() << ", "

@@ -1,6 +1,5 @@
 #include "model_factory.hpp"
 
-#include <filesystem>
 #include <sstream>
 
 #include <torch/torch.h>
@@ -290,12 +289,10 @@ void load_model_weights(const H5File& f, const std::string& group, GenerativeSam
 }
 
 std::unique_ptr<GenerativeSampler> start_from_smaller_model(const Params& p, const TrainingPlan& plan,
-                                                            const std::string& path, int& stage, double& elapsed) {
-  namespace fs = std::filesystem;
+                                                            const H5File& f, int& stage, double& elapsed) {
+  const std::string& path = f.path();
   RIGCS_CHECK(plan.kind == "rigcs", "train.init_model grows a smaller model stage by stage: it needs sampler.kind = "
                                         "rigcs, not " << plan.kind);
-  RIGCS_CHECK(fs::exists(path), "train.init_model = '" << path << "': no such file");
-  const H5File f = H5File::open_read(path);
   const RunHeader h = read_run_header(f);
   RIGCS_CHECK(h.kind == "train" && f.is_group("/weights") && f.is_group("/sampler"),
               "train.init_model = '" << path << "' is not a training run file with weights");

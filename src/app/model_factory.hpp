@@ -45,12 +45,12 @@ std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler
 // refusing missing names and shape mismatches.
 void load_model_weights(const H5File& f, const std::string& group, GenerativeSampler& model);
 
-// The model of the stage whose lattice is that of the rigcs run file `path` (a trained
-// or checkpointed model at a smaller N, same architecture), with its weights; `stage` is
+// The model of the stage whose lattice is that of the rigcs run file `f` (a trained or
+// checkpointed model at a smaller N, same architecture), with its weights; `stage` is
 // set to the stage after it and `elapsed` to the file's training time. The training
-// then continues with grow_model, as after that stage. The file is only read.
+// then continues with grow_model, as after that stage.
 std::unique_ptr<GenerativeSampler> start_from_smaller_model(const Params& p, const TrainingPlan& plan,
-                                                            const std::string& path, int& stage, double& elapsed);
+                                                            const H5File& f, int& stage, double& elapsed);
 
 // The torch device of run.device ("cpu", "cuda", "cuda:1"); refuses cuda without one.
 torch::Device select_device(const Params& p);

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "samplers/sampler_test_util.hpp"
 #include "rigcs/analysis/gamma.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/physics/ising_torch.hpp"
@@ -12,27 +13,9 @@
 using rigcs::MlmcHbOptions;
 using rigcs::MlmcHbSampler;
 
+using namespace rigcs::testing;
+
 namespace {
-
-// All 2^(n*n) configurations with indices [begin, end), as (B, n, n) floats.
-torch::Tensor enumerate_states(int n, std::int64_t begin, std::int64_t end) {
-  auto idx = torch::arange(begin, end, torch::kLong).unsqueeze(1);
-  auto bits = torch::arange(n * n, torch::kLong).unsqueeze(0);
-  return (torch::bitwise_and(torch::bitwise_right_shift(idx, bits), 1).to(torch::kFloat) * 2 - 1)
-      .reshape({end - begin, n, n});
-}
-
-// log of the sum of q over all states of the n x n lattice.
-double log_total_probability(rigcs::GenerativeSampler& q, int n) {
-  torch::NoGradGuard no_grad;
-  const std::int64_t states = std::int64_t{1} << (n * n);
-  const std::int64_t chunk = 8192;
-  std::vector<torch::Tensor> parts;
-  for (std::int64_t b = 0; b < states; b += chunk) {
-    parts.push_back(q.log_prob(enumerate_states(n, b, std::min(states, b + chunk))).to(torch::kDouble));
-  }
-  return torch::logsumexp(torch::cat(parts), 0).item<double>();
-}
 
 class MlmcHb : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "samplers/sampler_test_util.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/nn/conditional_cnn.hpp"
 #include "rigcs/parallel/communicator.hpp"
@@ -20,31 +21,9 @@ using rigcs::RigcsOptions;
 using rigcs::RigcsSampler;
 using rigcs::SubLevel;
 
+using namespace rigcs::testing;
+
 namespace {
-
-torch::Tensor enumerate_states(int n, std::int64_t begin, std::int64_t end) {
-  auto idx = torch::arange(begin, end, torch::kLong).unsqueeze(1);
-  auto bits = torch::arange(n * n, torch::kLong).unsqueeze(0);
-  return (torch::bitwise_and(torch::bitwise_right_shift(idx, bits), 1).to(torch::kFloat) * 2 - 1)
-      .reshape({end - begin, n, n});
-}
-
-double log_total_probability(rigcs::GenerativeSampler& q, int n) {
-  torch::NoGradGuard no_grad;
-  const std::int64_t states = std::int64_t{1} << (n * n);
-  std::vector<torch::Tensor> parts;
-  for (std::int64_t b = 0; b < states; b += 16384) {
-    parts.push_back(q.log_prob(enumerate_states(n, b, std::min(states, b + 16384))));
-  }
-  return torch::logsumexp(torch::cat(parts), 0).item<double>();
-}
-
-// The exact Boltzmann distribution of the N0 x N0 lattice at coupling k0: a stand-in
-// coarse model that is normalised by construction.
-std::shared_ptr<rigcs::GenerativeSampler> exact_coarse(int n0, double k0) {
-  auto c = std::make_shared<MlmcHbSampler>(MlmcHbOptions{n0, 0, k0, 1.0});
-  return c;
-}
 
 // Random weights, larger than the default initialisation so that the conditionals are
 // far from 1/2 and the masks matter.
