@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <ostream>
 
 #include "commands_internal.hpp"
@@ -217,11 +218,72 @@ void add(ResultList& res, const Estimates& est, const std::string& name, const s
   if (est.has(name)) res.push_back({name, est.at(name), note, series_length});
 }
 
+// Reweighted observables of a real-field sample set beyond abs_m (phi^4: phi2, m2) and
+// the model's derived quantities (susceptibilities, Binder cumulant), each a ratio of
+// means <w O>_q / <w>_q with Gamma-method errors over the independent draws.
+void add_reweighted_field_observables(const H5File& f, const LatticeModel& model, std::uint64_t rows,
+                                      GammaOptions opt, ResultList& res) {
+  opt.independent = true;
+  const std::vector<std::string> columns = {"phi2", "m2", "m4", "abs_m"};
+  auto cut = [&](std::vector<double> x) { x.resize(rows); return x; };
+  const auto log_q = cut(f.read_double("/samples/log_q"));
+  const auto mbh = cut(f.read_double("/samples/minus_beta_H"));
+  const auto rep = f.read_int64("/samples/replica");
+  std::vector<std::vector<double>> values;
+  for (const auto& c : columns) {
+    RIGCS_CHECK(f.exists("/samples/" + c), f.path() << " has no /samples/" << c << ", a column of " << model.name());
+    values.push_back(cut(f.read_double("/samples/" + c)));
+  }
+  double shift = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < rows; ++i) shift = std::max(shift, mbh[i] - log_q[i]);
+  // Series 0: w; series 1 + k: w * column k; split by replica as read_sample_set does.
+  std::vector<ReplicaSeries> series(1 + columns.size());
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto r = static_cast<std::size_t>(rep[i]);
+    for (auto& s : series)
+      if (s.size() <= r) s.resize(r + 1);
+    const double w = std::exp(mbh[i] - log_q[i] - shift);
+    series[0][r].push_back(w);
+    for (std::size_t k = 0; k < columns.size(); ++k) series[1 + k][r].push_back(w * values[k][i]);
+  }
+  for (auto& s : series) s.erase(std::remove_if(s.begin(), s.end(), [](const auto& x) { return x.empty(); }), s.end());
+  auto column_index = [&](const std::string& name) {
+    const auto it = std::find(columns.begin(), columns.end(), name);
+    RIGCS_CHECK(it != columns.end(), "internal: no sample column " << name);
+    return static_cast<std::size_t>(it - columns.begin());
+  };
+  const auto len = static_cast<std::int64_t>(rows);
+  for (const auto& o : model.observables()) {
+    if (o.name != "phi2" && o.name != "m2") continue;
+    const std::size_t k = column_index(o.name);
+    res.push_back({o.name, gamma_method({series[0], series[1 + k]}, [](const std::vector<double>& m) { return m[1] / m[0]; }, opt),
+                   o.meaning + ", reweighted", len});
+  }
+  const double v = model.volume();
+  for (const auto& d : model.derived_observables()) {
+    std::vector<ReplicaSeries> inputs = {series[0]};
+    for (const auto& in : d.inputs) inputs.push_back(series[1 + column_index(in)]);
+    const auto fn = d.f;
+    res.push_back({d.name,
+                   gamma_method(inputs,
+                                [fn, v](const std::vector<double>& m) {
+                                  std::vector<double> means(m.size() - 1);
+                                  for (std::size_t k = 1; k < m.size(); ++k) means[k - 1] = m[k] / m[0];
+                                  return fn(means, v);
+                                },
+                                opt),
+                   d.meaning + ", reweighted", len});
+  }
+}
+
 Analysis analyze_samples(const H5File& f, const RunHeader& h, const GammaOptions& opt) {
   const std::uint64_t seed = h.seed;
   RIGCS_CHECK(f.is_group("/samples") && f.exists("/samples/log_q"),
               f.path() << " holds a trained model but no sample set: run 'rigcs sample' with the same deck first");
-  const double beta = f.attr_double("/model", "beta");
+  const std::unique_ptr<LatticeModel> model = read_lattice_model(f);
+  const bool ising = model->kind() == "ising";
+  // A real field (phi^4) has no beta: its columns hold S with beta = 1 (cmd_sample).
+  const double beta = ising ? f.attr_double("/model", "beta") : 1.0;
   std::uint64_t rows = 0;
   const SampleSet q = read_sample_set(f, "/samples", &rows);
   RIGCS_CHECK(rows > 0, f.path() << ": the sample set holds no complete sample yet; continue it with "
@@ -231,11 +293,17 @@ Analysis analyze_samples(const H5File& f, const RunHeader& h, const GammaOptions
   const Estimates is = estimate_importance(q, beta, opt);
   add(res, is, "lnZ", "log Z (importance sampling)");
   add(res, is, "betaF", "beta F = -log Z");
-  add(res, is, "F", "F = betaF / beta");
+  if (ising) add(res, is, "F", "F = betaF / beta");
   add(res, is, "ess", "effective sample size per sample");
-  add(res, is, "E", "<H> reweighted, extensive");
-  add(res, is, "beta_E", "beta <H>");
-  add(res, is, "abs_m", "<|M|>/V reweighted");
+  if (ising) {
+    add(res, is, "E", "<H> reweighted, extensive");
+    add(res, is, "beta_E", "beta <H>");
+    add(res, is, "abs_m", "<|M|>/V reweighted");
+  } else {
+    if (is.has("E")) res.push_back({"action", is.at("E"), "<S> reweighted"});
+    add(res, is, "abs_m", "<|m|> reweighted");
+    add_reweighted_field_observables(f, *model, rows, opt, res);
+  }
   add(res, is, "log_w_mean", "<log w>_q, variational lower bound of log Z");
   bool have_p = false;
   if (f.is_group("/samples_p") && f.exists("/samples_p/log_q")) {
@@ -262,8 +330,13 @@ Analysis analyze_samples(const H5File& f, const RunHeader& h, const GammaOptions
     Rng rng(seed, 0, StreamId::NeuralMcmc);
     const NeuralMcmcResult imh = neural_mcmc(q, beta, rng);
     add(res, imh.estimates, "acceptance", "neural MCMC acceptance rate");
-    add(res, imh.estimates, "imh_E", "<H> by neural MCMC (independent Metropolis-Hastings)");
-    add(res, imh.estimates, "imh_abs_m", "<|M|>/V by neural MCMC");
+    if (ising) {
+      add(res, imh.estimates, "imh_E", "<H> by neural MCMC (independent Metropolis-Hastings)");
+      add(res, imh.estimates, "imh_abs_m", "<|M|>/V by neural MCMC");
+    } else {
+      if (imh.estimates.has("imh_E")) res.push_back({"imh_action", imh.estimates.at("imh_E"), "<S> by neural MCMC"});
+      add(res, imh.estimates, "imh_abs_m", "<|m|> by neural MCMC");
+    }
   } catch (const std::exception& e) {
     imh_failure = e.what();
   }

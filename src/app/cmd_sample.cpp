@@ -2,7 +2,7 @@
 // file, split over the ranks, and appends them chunk by chunk to /samples of that file
 // (rank 0 gathers and writes), so a killed job keeps every finished chunk and
 // --resume continues after it. Optionally evaluates a Wolff chain (samples from p)
-// under the model for EMDM and KL(p||q).
+// under the model for EMDM and KL(p||q); for phi^4 a Metropolis + embedded-Wolff chain.
 #include <torch/torch.h>
 
 #include <unistd.h>
@@ -13,6 +13,7 @@
 #include <ostream>
 
 #include "commands_internal.hpp"
+#include "lattice_models.hpp"
 #include "model_factory.hpp"
 #include "run_output.hpp"
 #include "rigcs/physics/ising.hpp"
@@ -24,7 +25,10 @@
 #include "rigcs/io/run_file.hpp"
 #include "rigcs/mc/chain.hpp"
 #include "rigcs/mc/cluster_updates.hpp"
+#include "rigcs/mc/model_chain.hpp"
 #include "rigcs/physics/ising_torch.hpp"
+#include "rigcs/physics/phi4.hpp"
+#include "rigcs/physics/phi4_torch.hpp"
 
 namespace rigcs {
 namespace {
@@ -34,11 +38,34 @@ std::vector<double> to_vector(const torch::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
-// Per-sample quantities of a batch of spins (B, N, N).
+// Per-sample quantities of a batch of spins (B, N, N). For a real field (phi^4) the
+// same columns with beta = 1: energy = S (the action), minus_beta_H = -S, abs_m = |m|;
+// and phi2 = sum phi^2 / V, m2 = m^2, m4 = m^4, field (float32) in place of spins.
 struct Evaluated {
   std::vector<double> log_q, minus_beta_H, energy, abs_m;
   std::vector<std::int8_t> spins;
+  std::vector<double> phi2, m2, m4;
+  std::vector<double> field;  // written as float32
 };
+
+Evaluated evaluate_field(const Phi4Model& model, const torch::Tensor& phi_any, const torch::Tensor& log_q, bool keep) {
+  Evaluated e;
+  auto phi = phi_any.to(torch::kCPU, torch::kFloat64);
+  auto action = phi4_action(phi, model.kappa(), model.lambda());
+  e.energy = to_vector(action);
+  e.minus_beta_H = to_vector(-action);
+  auto m = phi.flatten(1).mean(1);
+  e.abs_m = to_vector(m.abs());
+  e.m2 = to_vector(m * m);
+  e.m4 = to_vector(m.pow(4));
+  e.phi2 = to_vector((phi * phi).flatten(1).mean(1));
+  e.log_q = to_vector(log_q);
+  if (keep) {
+    auto f32 = phi_any.to(torch::kCPU, torch::kFloat32).to(torch::kFloat64).contiguous();
+    e.field.assign(f32.data_ptr<double>(), f32.data_ptr<double>() + f32.numel());
+  }
+  return e;
+}
 
 Evaluated evaluate(const torch::Tensor& spins_any, const torch::Tensor& log_q, double beta, double j, bool keep_spins) {
   Evaluated e;
@@ -58,7 +85,27 @@ Evaluated evaluate(const torch::Tensor& spins_any, const torch::Tensor& log_q, d
 
 // Gathers a chunk to rank 0 and appends it under `group`; `replica` column = rank.
 void append_gathered(Communicator& comm, H5File* f, const std::string& group, const Evaluated& e, int n,
-                     bool spins) {
+                     bool spins, bool field_model) {
+  // Every rank takes part in every gather, also with nothing drawn: the columns are
+  // chosen by the model, not by what this rank holds.
+  if (field_model) {
+    auto gather_cat = [&](const std::vector<double>& x) {
+      std::vector<double> all;
+      for (auto& part : comm.gatherv(x, 0)) all.insert(all.end(), part.begin(), part.end());
+      return all;
+    };
+    auto phi2 = gather_cat(e.phi2), m2 = gather_cat(e.m2), m4 = gather_cat(e.m4);
+    std::vector<float> all_field;
+    if (spins)
+      for (auto& part : comm.gatherv(e.field, 0)) all_field.insert(all_field.end(), part.begin(), part.end());  // to float32
+    if (comm.is_root() && !phi2.empty()) {
+      if (spins) f->append(group + "/field", all_field, {static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(n)});
+      f->append(group + "/phi2", phi2);
+      f->append(group + "/m2", m2);
+      f->append(group + "/m4", m4);
+    }
+    spins = false;
+  }
   auto log_q = comm.gatherv(e.log_q, 0);
   auto mbh = comm.gatherv(e.minus_beta_H, 0);
   auto energy = comm.gatherv(e.energy, 0);
@@ -87,7 +134,9 @@ void append_gathered(Communicator& comm, H5File* f, const std::string& group, co
   f->append(group + "/log_q", lq);
 }
 
-const std::vector<std::string> kSampleColumns = {"spins", "energy", "abs_m", "minus_beta_H", "replica", "log_q"};
+// (field, phi2, m2 and m4 are phi^4's; absent columns are skipped.)
+const std::vector<std::string> kSampleColumns = {"spins", "field", "phi2", "m2", "m4", "energy", "abs_m",
+                                                 "minus_beta_H", "replica", "log_q"};
 
 // The stream of (seed, rank, round), on the model's device (draws on a device need a
 // generator of that device).
@@ -153,11 +202,14 @@ Command make_sample_command() {
     declare_run_keys(r, "model.h5");
     declare_sampler_keys(r);
     declare_sample_keys(r);
+    declare_phi4_update_keys(r);
   };
   c.run = [](CommandContext& ctx) {
     const Params& p = ctx.params;
     Communicator& comm = ctx.comm;
-    require_ising_model(p, "sample");
+    require_generative_model(p, "sample");
+    const std::unique_ptr<LatticeModel> lattice_model = make_lattice_model(p);
+    const auto* phi4 = dynamic_cast<const Phi4Model*>(lattice_model.get());
     apply_thread_setting(p);
     const std::string path = p.get_string("run.output");
     const TrainingPlan plan = make_training_plan(p);
@@ -244,8 +296,11 @@ Command make_sample_command() {
         if (from_model) f->set_attr("/samples", "model", model_file);
         f->set_attr("/samples", "status", "running");
         f->set_attr("/samples", "meaning",
-                    "independent draws from the model q: log_q, minus_beta_H = -beta*H, energy = H, "
-                    "abs_m = |M|/V, replica = MPI rank that drew it; rows in drawing order per replica");
+                    phi4 ? "independent draws from the model q: log_q, minus_beta_H = -S (the action), energy = S, "
+                           "abs_m = |sum phi|/V, phi2 = sum phi^2/V, m2 = m^2, m4 = m^4 (m = sum phi/V), replica = "
+                           "MPI rank that drew it; rows in drawing order per replica"
+                         : "independent draws from the model q: log_q, minus_beta_H = -beta*H, energy = H, "
+                           "abs_m = |M|/V, replica = MPI rank that drew it; rows in drawing order per replica");
         commit_rows(*f, "/samples", 0, 0);
       } else {
         // Rows past the last finished round were cut short: drop them before appending.
@@ -271,9 +326,9 @@ Command make_sample_command() {
         SampleBatch b = model->sample(n, gen);
         draw_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         drawn += n;
-        e = evaluate(b.spins, b.log_q, beta, j, keep_spins);
+        e = phi4 ? evaluate_field(*phi4, b.spins, b.log_q, keep_spins) : evaluate(b.spins, b.log_q, beta, j, keep_spins);
       }
-      append_gathered(comm, f.get(), "/samples", e, plan.n, keep_spins);
+      append_gathered(comm, f.get(), "/samples", e, plan.n, keep_spins, phi4 != nullptr);
       // The round counts once every column of it is on disk.
       if (f) commit_rows(*f, "/samples", static_cast<std::uint64_t>(work_done_after(count, chunk, comm.size(), round + 1)), round + 1);
       progress.update(round + 1);
@@ -288,15 +343,26 @@ Command make_sample_command() {
       IsingModel ising({plan.n, beta, j});
       Rng rng(seed, static_cast<std::uint64_t>(comm.rank()), StreamId::Mcmc);
       const std::int64_t interval = p.get_int("sample.p_interval");
-      // The spins themselves are needed (run_chain keeps only observables).
-      SpinConfig s = random_configuration(ising, rng);
-      WolffUpdate wolff(ising);
-      for (int t = 0; t < 1000; ++t) wolff.update(s, rng);  // thermalisation
       std::vector<float> configs;
-      configs.reserve(static_cast<std::size_t>(ps.count()) * s.size());
-      for (std::int64_t k = 0; k < ps.count(); ++k) {
-        for (std::int64_t t = 0; t < interval; ++t) wolff.update(s, rng);
-        configs.insert(configs.end(), s.begin(), s.end());
+      if (phi4) {
+        // Metropolis sweeps with embedded-Wolff clusters (the phi4.* keys), 1000 updates
+        // of thermalisation as for Ising.
+        Phi4UpdateParams up;
+        up.algorithm = Phi4Algorithm::MetropolisWolff;
+        up.metropolis_width = p.get_real("phi4.metropolis_width");
+        up.wolff_clusters = static_cast<int>(p.get_int("phi4.wolff_clusters"));
+        for (const auto& phi : phi4_chain_configurations(*phi4, up, ChainParams{1000, ps.count(), interval}, rng))
+          configs.insert(configs.end(), phi.begin(), phi.end());
+      } else {
+        // The spins themselves are needed (run_chain keeps only observables).
+        SpinConfig s = random_configuration(ising, rng);
+        WolffUpdate wolff(ising);
+        for (int t = 0; t < 1000; ++t) wolff.update(s, rng);  // thermalisation
+        configs.reserve(static_cast<std::size_t>(ps.count()) * s.size());
+        for (std::int64_t k = 0; k < ps.count(); ++k) {
+          for (std::int64_t t = 0; t < interval; ++t) wolff.update(s, rng);
+          configs.insert(configs.end(), s.begin(), s.end());
+        }
       }
       Evaluated e;
       if (ps.count() > 0) {
@@ -305,15 +371,17 @@ Command make_sample_command() {
         std::vector<torch::Tensor> lq;
         for (std::int64_t b0 = 0; b0 < ps.count(); b0 += chunk)
           lq.push_back(model->log_prob(spins.slice(0, b0, std::min(ps.count(), b0 + chunk)).to(device)).to(torch::kCPU));
-        e = evaluate(spins, torch::cat(lq), beta, j, false);
+        e = phi4 ? evaluate_field(*phi4, spins, torch::cat(lq), false) : evaluate(spins, torch::cat(lq), beta, j, false);
       }
       if (f) {
         f->create_group("/samples_p");
         f->set_attr("/samples_p", "meaning",
-                    "configurations of a Wolff chain per rank (samples from p, autocorrelated) evaluated under the model");
+                    phi4 ? "configurations of a Metropolis + embedded-Wolff chain per rank (samples from p, "
+                           "autocorrelated) evaluated under the model"
+                         : "configurations of a Wolff chain per rank (samples from p, autocorrelated) evaluated under the model");
         f->set_attr("/samples_p", "interval", interval);
       }
-      append_gathered(comm, f.get(), "/samples_p", e, plan.n, false);
+      append_gathered(comm, f.get(), "/samples_p", e, plan.n, false, phi4 != nullptr);
       if (f) {
         commit_rows(*f, "/samples_p", static_cast<std::uint64_t>(p_count));
         f->set_attr("/samples_p", "status", "complete");

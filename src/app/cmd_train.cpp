@@ -14,7 +14,8 @@
 #include "commands_internal.hpp"
 #include "model_factory.hpp"
 #include "run_output.hpp"
-#include "rigcs/physics/ising.hpp"
+#include "lattice_models.hpp"
+#include "rigcs/physics/phi4_torch.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/core/progress.hpp"
 #include "rigcs/io/run_file.hpp"
@@ -95,7 +96,9 @@ Command make_train_command() {
   c.run = [](CommandContext& ctx) {
     Params& p = ctx.params;
     Communicator& comm = ctx.comm;
-    require_ising_model(p, "train");
+    require_generative_model(p, "train");
+    // The target; also refuses a key of the other model kind set in the deck.
+    const std::unique_ptr<LatticeModel> lattice_model = make_lattice_model(p);
     apply_thread_setting(p);
     const std::string output = p.get_string("run.output");
     const std::string start_time = utc_now_iso8601();
@@ -202,6 +205,11 @@ Command make_train_command() {
       ReverseKlOptions opt;
       opt.beta = p.get_real("model.beta");
       opt.j = p.get_real("model.J");
+      // Ising keeps its own fast form of beta H; other models give their action.
+      if (lattice_model->kind() != "ising") {
+        const LatticeModel* target = lattice_model.get();
+        opt.action = [target](const torch::Tensor& s) { return batched_action(*target, s); };
+      }
       opt.batch = plan.batch[static_cast<std::size_t>(stage)];
       opt.lr = plan.lr[static_cast<std::size_t>(stage)];
       opt.decay_steps = plan.steps[static_cast<std::size_t>(stage)];
@@ -228,8 +236,7 @@ Command make_train_command() {
         segments.back().end_time = utc_now_iso8601();
         out.set_segments(segments);
         H5File& f = out.file();
-        IsingModel ising({plan.n, p.get_real("model.beta"), p.get_real("model.J")});
-        write_model_group(f, ising);
+        write_model_group(f, *lattice_model);
         f.create_group("/sampler");
         f.set_attr("/sampler", "kind", plan.kind);
         f.set_attr("/sampler", "N", static_cast<std::int64_t>(model->lattice_size()));

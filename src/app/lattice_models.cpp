@@ -26,11 +26,13 @@ std::unique_ptr<LatticeModel> make_lattice_model(const Params& p) {
   RIGCS_FAIL("model.kind = '" << kind << "'; allowed: ising, phi4");
 }
 
-void require_ising_model(const Params& p, const std::string& command) {
+void require_generative_model(const Params& p, const std::string& command) {
   const std::string kind = p.get_string("model.kind");
-  RIGCS_CHECK(kind == "ising", "model.kind = " << kind << " is not supported by 'rigcs " << command
-                                               << "' yet: the generative samplers are Ising-only; "
-                                                  "use 'rigcs mcmc', 'rigcs ais' or 'rigcs exact' for phi^4");
+  const std::string sampler = p.get_string("sampler.kind");
+  RIGCS_CHECK(kind == "ising" || sampler == "van",
+              "model.kind = " << kind << " with sampler.kind = " << sampler << " is not supported by 'rigcs " << command
+                              << "' yet: for phi4 use sampler.kind = van (Gaussian-mixture heads); mlmc_hb, rigcs "
+                                 "and han are Ising-only");
 }
 
 std::unique_ptr<LatticeModel> read_lattice_model(const H5File& f) {

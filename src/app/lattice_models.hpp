@@ -17,9 +17,10 @@ class H5File;
 // model.lambda). A key of the other kind set in the deck is refused, naming it.
 std::unique_ptr<LatticeModel> make_lattice_model(const Params& p);
 
-// Refuses model.kind other than ising, naming the key and the command (train, sample:
-// the generative samplers are Ising-only for now).
-void require_ising_model(const Params& p, const std::string& command);
+// Refuses a model.kind that sampler.kind cannot sample, naming both keys and the command
+// (train, sample): phi4 has the VAN with Gaussian-mixture heads so far; mlmc_hb, rigcs
+// and han are Ising-only.
+void require_generative_model(const Params& p, const std::string& command);
 
 // The model described by the /model group of a run file.
 std::unique_ptr<LatticeModel> read_lattice_model(const H5File& f);

@@ -27,6 +27,8 @@ void declare_sampler_keys(ParamRegistry& r) {
       .add_int("van.half_kernel", 6, 1, 64, "PixelCNN kernel is (2h+1) x (2h+1)")
       .add_bool("van.z2", true, "Z2 symmetrisation of the PixelCNN (random global flip)")
       .add_bool("van.residual", true, "residual blocks in the PixelCNN")
+      .add_int("van.mixture_components", 3, 1, 64,
+               "model.kind = phi4: Gaussian-mixture components of the PixelCNN's output per site (paper H.4)")
       .add_int("multilevel.N0", 2, 1, 4, "coarsest lattice size N0 of rigcs and mlmc_hb; N = N0 * 2^B")
       .add_int("rigcs.channels", 16, 1, 1024, "channels of the conditional CNNs (published runs: 16)")
       .add_int("rigcs.kernel1", 5, 1, 31, "first kernel of the conditional CNNs (odd)")
@@ -190,6 +192,8 @@ PixelCnnOptions pixelcnn_options(const Params& p) {
   o.half_kernel = static_cast<int>(p.get_int("van.half_kernel"));
   o.z2 = p.get_bool("van.z2");
   o.residual = p.get_bool("van.residual");
+  // A real field gets the Gaussian-mixture head; Ising spins the Bernoulli head.
+  if (p.get_string("model.kind") == "phi4") o.mixture_components = static_cast<int>(p.get_int("van.mixture_components"));
   return o;
 }
 
@@ -333,8 +337,9 @@ torch::Device select_device(const Params& p) {
 
 void check_compatible_deck(const Params& current, const std::string& stored_deck_text, const std::string& file) {
   const Params stored = full_registry().parse_text(stored_deck_text, "stored in " + file, {});
-  for (const char* key : {"model.kind", "model.N", "model.beta", "model.J", "sampler.kind", "van.depth", "van.width",
-                          "van.half_kernel", "van.z2", "van.residual", "multilevel.N0", "rigcs.channels",
+  for (const char* key : {"model.kind", "model.N", "model.beta", "model.J", "model.kappa", "model.lambda", "sampler.kind",
+                          "van.depth", "van.width", "van.half_kernel", "van.z2", "van.residual",
+                          "van.mixture_components", "multilevel.N0", "rigcs.channels",
                           "rigcs.kernel1", "rigcs.kernel2", "rigcs.conditional", "rigcs.transformer_depth",
                           "rigcs.transformer_heads", "rigcs.transformer_width", "rigcs.transformer_ff", "han.width", "han.depth",
                           "han.boundary_width", "han.boundary_depth", "han.z2"}) {

@@ -111,6 +111,21 @@ std::vector<std::string> names_of(const LatticeModel& model) {
 
 }  // namespace
 
+std::vector<FieldConfig> phi4_chain_configurations(const Phi4Model& model, const Phi4UpdateParams& up,
+                                                   const ChainParams& params, Rng& rng) {
+  check_chain_params(params);
+  Phi4Stepper stepper(model, up);
+  FieldConfig phi = draw_phi4_reference(model, rng);
+  for (std::int64_t t = 0; t < params.thermalization; ++t) stepper.step(phi, rng);
+  std::vector<FieldConfig> out;
+  out.reserve(static_cast<std::size_t>(params.measurements));
+  for (std::int64_t k = 0; k < params.measurements; ++k) {
+    for (std::int64_t t = 0; t < params.interval; ++t) stepper.step(phi, rng);
+    out.push_back(phi);
+  }
+  return out;
+}
+
 ModelSeries run_phi4_chain(const Phi4Model& model, const Phi4UpdateParams& up, const ChainParams& params,
                            Rng& rng, const std::function<void(std::int64_t, std::int64_t)>& progress) {
   check_chain_params(params);

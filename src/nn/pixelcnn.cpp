@@ -38,12 +38,16 @@ PixelCnnImpl::PixelCnnImpl(const PixelCnnOptions& opt) : opt_(opt) {
   RIGCS_CHECK(opt.half_kernel >= 1, "PixelCNN half_kernel must be >= 1, got " << opt.half_kernel);
   RIGCS_CHECK(opt.epsilon >= 0 && opt.epsilon < 0.5,
               "PixelCNN epsilon must be in [0, 0.5), got " << opt.epsilon);
+  RIGCS_CHECK(opt.mixture_components >= 0, "PixelCNN mixture components must be >= 0, got " << opt.mixture_components);
+  RIGCS_CHECK(opt.mixture_min_width > 0, "PixelCNN mixture min width must be > 0, got " << opt.mixture_min_width);
+  const int in_channels = opt.mixture_components > 0 ? 2 : 1;
+  const int out_channels = opt.mixture_components > 0 ? 3 * opt.mixture_components : 1;
   const int h = opt.half_kernel;
   const int k = 2 * h + 1;
   masked_convs_ = register_module("masked", torch::nn::ModuleList());
   res_convs_ = register_module("res", torch::nn::ModuleList());
   prelus_ = register_module("prelu", torch::nn::ModuleList());
-  masked_convs_->push_back(make_conv(1, opt.width, k, h, opt.bias));
+  masked_convs_->push_back(make_conv(in_channels, opt.width, k, h, opt.bias));
   for (int l = 1; l < opt.depth; ++l) {
     const bool residual_layer = opt.residual && l < opt.depth - 1;
     if (residual_layer) res_convs_->push_back(make_conv(opt.width, opt.width, 1, 0, opt.bias));
@@ -51,7 +55,7 @@ PixelCnnImpl::PixelCnnImpl(const PixelCnnOptions& opt) : opt_(opt) {
     masked_convs_->push_back(make_conv(opt.width, opt.width, k, h, opt.bias));
   }
   prelus_->push_back(torch::nn::PReLU(torch::nn::PReLUOptions().num_parameters(opt.width).init(0.5)));
-  out_conv_ = register_module("out", make_conv(opt.width, 1, 1, 0, opt.bias));
+  out_conv_ = register_module("out", make_conv(opt.width, out_channels, 1, 0, opt.bias));
   mask_exclusive_ = raster_mask(h, false);
   mask_inclusive_ = raster_mask(h, true);
 }
@@ -73,8 +77,23 @@ torch::Tensor PixelCnnImpl::masked_conv(const torch::nn::Conv2dImpl& conv,
 
 torch::Tensor PixelCnnImpl::logits(const torch::Tensor& spins) {
   RIGCS_CHECK(spins.dim() == 3, "PixelCNN expects spins (B, H, W), got " << spins.dim() << " dims");
+  RIGCS_CHECK(!real_field(), "PixelCNN logits: this net has a Gaussian-mixture head (use mixture_params)");
   // The net's dtype decides (float32 normally; float64 for precision checks).
-  auto x = spins.to(out_conv_->weight.options()).unsqueeze(1);
+  return trunk(spins.to(out_conv_->weight.options()).unsqueeze(1)).squeeze(1);
+}
+
+torch::Tensor PixelCnnImpl::field_input(const torch::Tensor& field) const {
+  auto x = field.to(out_conv_->weight.options());
+  return torch::stack({x, torch::ones_like(x)}, 1);
+}
+
+torch::Tensor PixelCnnImpl::mixture_params(const torch::Tensor& field) {
+  RIGCS_CHECK(field.dim() == 3, "PixelCNN expects a field (B, H, W), got " << field.dim() << " dims");
+  RIGCS_CHECK(real_field(), "PixelCNN mixture_params: this net has a Bernoulli head (use logits)");
+  return trunk(field_input(field)).permute({0, 2, 3, 1});
+}
+
+torch::Tensor PixelCnnImpl::trunk(torch::Tensor x) {
   x = masked_conv(*masked_convs_->ptr<torch::nn::Conv2dImpl>(0), mask_exclusive_, x);
   std::size_t res = 0;
   for (int l = 1; l < opt_.depth; ++l) {
@@ -89,7 +108,7 @@ torch::Tensor PixelCnnImpl::logits(const torch::Tensor& spins) {
     }
   }
   auto& last = *prelus_->ptr<torch::nn::PReLUImpl>(opt_.depth - 1);
-  return out_conv_->forward(last.forward(x)).squeeze(1);
+  return out_conv_->forward(last.forward(x));
 }
 
 torch::Tensor PixelCnnImpl::plus_probability(const torch::Tensor& logits) const {
@@ -104,6 +123,7 @@ torch::Tensor PixelCnnImpl::log_prob_from(const torch::Tensor& spins, const torc
 }
 
 torch::Tensor PixelCnnImpl::log_prob_raw(const torch::Tensor& spins) {
+  if (real_field()) return mixture_head().log_density(mixture_params(spins), spins).flatten(1).sum(1);
   return log_prob_from(spins, plus_probability(logits(spins)));
 }
 
@@ -111,6 +131,7 @@ torch::Tensor PixelCnnImpl::log_prob(const torch::Tensor& spins) {
   RIGCS_CHECK(spins.dim() == 3 && spins.size(1) == spins.size(2),
               "PixelCNN log_prob expects spins (B, N, N), got " << spins.sizes());
   if (!opt_.z2) return log_prob_raw(spins);
+  // (phi^4 is symmetric under phi -> -phi as Ising under s -> -s: the same formula.)
   // One pass over s and -s together.
   auto both = log_prob_raw(torch::cat({spins, -spins}, 0)).view({2, spins.size(0)});
   return torch::logsumexp(both, 0) - std::log(2.0);
@@ -166,6 +187,11 @@ std::pair<torch::Tensor, torch::Tensor> PixelCnnImpl::sample(std::int64_t batch,
                                : torch::mm(window, weights[l]);
   };
   auto log_q = torch::zeros({batch}, uopt);
+  const bool real = real_field();
+  const GaussianMixtureHead head = mixture_head();
+  // The on-lattice channel is 1 at every lattice site from the start: the exclusive
+  // first mask hides the sites not yet drawn, as in mixture_params().
+  if (real) inputs[0].select(1, 1).narrow(1, h, n).narrow(2, h, n).fill_(1.0);
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < n; ++j) {
       auto x = conv_at(0, i, j);  // (B, width)
@@ -181,7 +207,15 @@ std::pair<torch::Tensor, torch::Tensor> PixelCnnImpl::sample(std::int64_t batch,
         x = residual_layer ? x + conv_at(l, i, j) : conv_at(l, i, j);
       }
       auto& last = *prelus_->ptr<torch::nn::PReLUImpl>(opt_.depth - 1);
-      auto z = pointwise(*out_conv_, torch::prelu(x, last.weight)).squeeze(1);
+      auto out = pointwise(*out_conv_, torch::prelu(x, last.weight));
+      if (real) {
+        // Stored in the net's dtype, and log q of the stored value, as log_prob sees it.
+        auto value = head.sample(out, gen).to(wopt);
+        inputs[0].select(2, i + h).select(2, j + h).select(1, 0).copy_(value);
+        log_q += head.log_density(out, value);
+        continue;
+      }
+      auto z = out.squeeze(1);
       auto p = plus_probability(z);
       auto u = torch::rand({batch}, gen, uopt);
       auto up = u < p;
@@ -189,13 +223,15 @@ std::pair<torch::Tensor, torch::Tensor> PixelCnnImpl::sample(std::int64_t batch,
       log_q += torch::where(up, torch::log(p), torch::log1p(-p));
     }
   }
-  auto spins = inputs[0].select(1, 0).narrow(1, h, n).narrow(2, h, n).to(torch::kFloat32).contiguous();
+  // Spins as float32; a field in the net's dtype, the values log q was computed for.
+  auto spins = inputs[0].select(1, 0).narrow(1, h, n).narrow(2, h, n).to(real ? wopt.dtype().toScalarType() : torch::kFloat32)
+                   .contiguous();
   if (opt_.z2) {
     // q_sym(s) = (q(s) + q(-s)) / 2 is flip invariant, so the flip leaves it unchanged.
     auto log_q_flip = log_prob_raw(-spins);
     log_q = torch::logsumexp(torch::stack({log_q, log_q_flip}), 0) - std::log(2.0);
     auto flip = torch::randint(0, 2, {batch}, gen, uopt) * 2.0 - 1.0;
-    spins.mul_(flip.to(torch::kFloat32).view({batch, 1, 1}));
+    spins.mul_(flip.to(spins.dtype()).view({batch, 1, 1}));
   }
   return {spins, log_q};
 }

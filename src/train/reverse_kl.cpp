@@ -126,7 +126,8 @@ TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins,
   double lse_w2 = lse_w;
   if (b > 0) {
     torch::NoGradGuard no_grad;
-    auto beta_h = o.beta * ising_energy(local_spins.to(torch::kFloat64), o.j);
+    auto s64 = local_spins.to(torch::kFloat64);
+    auto beta_h = o.action ? o.action(s64).to(torch::kFloat64) : o.beta * ising_energy(s64, o.j);
     f = (beta_h.to(log_q.device()) + log_q.detach()).to(torch::kFloat64);
     stats[0] = f.sum().item<double>();
     stats[2] = log_q.detach().to(torch::kFloat64).sum().item<double>();

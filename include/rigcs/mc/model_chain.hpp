@@ -59,6 +59,12 @@ ModelSeries run_model_chain(const LatticeModel& model, const ModelUpdateSettings
 ModelSeries run_phi4_chain(const Phi4Model& model, const Phi4UpdateParams& up, const ChainParams& params,
                            Rng& rng, const std::function<void(std::int64_t, std::int64_t)>& progress = {});
 
+// Configurations of a phi^4 chain (samples from p, autocorrelated), for evaluating a
+// generative model on them (EMDM): from a draw of the kappa = 0 theory, `thermalization`
+// updates, then one configuration every `interval` updates, `count` in all.
+std::vector<FieldConfig> phi4_chain_configurations(const Phi4Model& model, const Phi4UpdateParams& up,
+                                                   const ChainParams& params, Rng& rng);
+
 // An exact draw from the kappa = 0 theory, site by site (rejection sampling).
 FieldConfig draw_phi4_reference(const Phi4Model& model, Rng& rng);
 

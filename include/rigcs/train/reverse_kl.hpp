@@ -1,6 +1,7 @@
-// Reverse-KL training of a generative sampler on the Ising model (paper appendix G.4):
+// Reverse-KL training of a generative sampler on a lattice model (paper appendix G.4):
 // REINFORCE with the batch-mean baseline,
-//   loss = mean over the batch of (f - mean f) * log q(s),  f = beta H(s) + log q(s) detached,
+//   loss = mean over the batch of (f - mean f) * log q(s),  f = S(s) + log q(s) detached,
+// with S the action (Ising: beta H; any model through ReverseKlOptions::action),
 // and Adam. Data parallel: each rank draws its share of the global batch, the
 // gradient is summed over ranks in one allreduce and equals the gradient of the loss
 // over the global batch; rank 0's initial weights are broadcast at construction.
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +24,9 @@
 namespace rigcs {
 
 struct ReverseKlOptions {
+  // The target: S(s) per sample, (B) float64, for configurations (B, N, N). Empty:
+  // the Ising action beta H with the coupling j.
+  std::function<torch::Tensor(const torch::Tensor&)> action;
   double beta = 0.44;
   double j = 1.0;
   std::int64_t batch = 100;  // global batch, split over ranks
