@@ -29,9 +29,9 @@ std::unique_ptr<LatticeModel> make_lattice_model(const Params& p) {
 void require_generative_model(const Params& p, const std::string& command) {
   const std::string kind = p.get_string("model.kind");
   const std::string sampler = p.get_string("sampler.kind");
-  RIGCS_CHECK(kind == "ising" || sampler == "van",
+  RIGCS_CHECK(kind == "ising" || sampler == "van" || sampler == "rigcs",
               "model.kind = " << kind << " with sampler.kind = " << sampler << " is not supported by 'rigcs " << command
-                              << "' yet: for phi4 use sampler.kind = van (Gaussian-mixture heads); mlmc_hb, rigcs "
+                              << "' yet: for phi4 use sampler.kind = van or rigcs (Gaussian-mixture heads); mlmc_hb "
                                  "and han are Ising-only");
 }
 

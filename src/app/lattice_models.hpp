@@ -18,8 +18,8 @@ class H5File;
 std::unique_ptr<LatticeModel> make_lattice_model(const Params& p);
 
 // Refuses a model.kind that sampler.kind cannot sample, naming both keys and the command
-// (train, sample): phi4 has the VAN with Gaussian-mixture heads so far; mlmc_hb, rigcs
-// and han are Ising-only.
+// (train, sample): phi4 has the VAN and RiGCS with Gaussian-mixture heads; mlmc_hb and
+// han are Ising-only.
 void require_generative_model(const Params& p, const std::string& command);
 
 // The model described by the /model group of a run file.

@@ -12,6 +12,7 @@
 #include "rigcs/samplers/han.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/rigcs_sampler.hpp"
+#include "rigcs/samplers/rigcs_field.hpp"
 #include "rigcs/samplers/van.hpp"
 #include "rigcs/train/checkpoint.hpp"
 
@@ -22,13 +23,13 @@ void declare_sampler_keys(ParamRegistry& r) {
                "mlmc_hb (multilevel heat bath), rigcs (multilevel conditional CNNs), "
                "han (hierarchical autoregressive MADEs, N = 2^k)",
                {"van", "mlmc_hb", "rigcs", "han"})
+      .add_int("sampler.mixture_components", 3, 1, 64,
+               "model.kind = phi4: Gaussian-mixture components per site of every net's output (VAN, RiGCS; paper H.4)")
       .add_int("van.depth", 3, 1, 64, "masked convolutions of the PixelCNN (VAN, and the coarsest RiGCS level)")
       .add_int("van.width", 16, 1, 1024, "channels of the PixelCNN")
       .add_int("van.half_kernel", 6, 1, 64, "PixelCNN kernel is (2h+1) x (2h+1)")
       .add_bool("van.z2", true, "Z2 symmetrisation of the PixelCNN (random global flip)")
       .add_bool("van.residual", true, "residual blocks in the PixelCNN")
-      .add_int("van.mixture_components", 3, 1, 64,
-               "model.kind = phi4: Gaussian-mixture components of the PixelCNN's output per site (paper H.4)")
       .add_int("multilevel.N0", 2, 1, 4, "coarsest lattice size N0 of rigcs and mlmc_hb; N = N0 * 2^B")
       .add_int("rigcs.channels", 16, 1, 1024, "channels of the conditional CNNs (published runs: 16)")
       .add_int("rigcs.kernel1", 5, 1, 31, "first kernel of the conditional CNNs (odd)")
@@ -193,7 +194,24 @@ PixelCnnOptions pixelcnn_options(const Params& p) {
   o.z2 = p.get_bool("van.z2");
   o.residual = p.get_bool("van.residual");
   // A real field gets the Gaussian-mixture head; Ising spins the Bernoulli head.
-  if (p.get_string("model.kind") == "phi4") o.mixture_components = static_cast<int>(p.get_int("van.mixture_components"));
+  if (p.get_string("model.kind") == "phi4") o.mixture_components = static_cast<int>(p.get_int("sampler.mixture_components"));
+  return o;
+}
+
+// RiGCS for a real field (phi^4, appendix H.4): the CNN keys of rigcs.*, the mixture of
+// sampler.mixture_components; the transformer is Ising-only.
+RigcsFieldOptions rigcs_field_options(const Params& p, int blocks) {
+  RIGCS_CHECK(p.get_string("rigcs.conditional") == "cnn",
+              "rigcs.conditional = " << p.get_string("rigcs.conditional") << " is Ising-only; model.kind = phi4 needs cnn");
+  RigcsFieldOptions o;
+  o.coarsest_size = static_cast<int>(p.get_int("multilevel.N0"));
+  o.blocks = blocks;
+  o.channels = static_cast<int>(p.get_int("rigcs.channels"));
+  o.kernel1 = static_cast<int>(p.get_int("rigcs.kernel1"));
+  o.kernel2 = static_cast<int>(p.get_int("rigcs.kernel2"));
+  RIGCS_CHECK(o.kernel1 % 2 == 1 && o.kernel2 % 2 == 1,
+              "rigcs.kernel1 and rigcs.kernel2 must be odd, got " << o.kernel1 << " and " << o.kernel2);
+  o.mixture_components = static_cast<int>(p.get_int("sampler.mixture_components"));
   return o;
 }
 
@@ -249,6 +267,7 @@ std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPla
   }
   if (stage == 0) return std::make_unique<VanSampler>(plan.n0, pixelcnn_options(p));
   auto coarse = std::make_shared<VanSampler>(plan.n0, pixelcnn_options(p));
+  if (p.get_string("model.kind") == "phi4") return std::make_unique<RigcsFieldSampler>(rigcs_field_options(p, stage), coarse);
   return std::make_unique<RigcsSampler>(rigcs_options(p, stage), coarse);
 }
 
@@ -264,8 +283,10 @@ std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler
       auto src = van->named_parameters();
       for (std::size_t i = 0; i < dst.size(); ++i) dst[i].second.copy_(src[i].second);
     }
+    if (p.get_string("model.kind") == "phi4") return std::make_unique<RigcsFieldSampler>(rigcs_field_options(p, 1), coarse);
     return std::make_unique<RigcsSampler>(rigcs_options(p, 1), coarse);
   }
+  if (auto* field = dynamic_cast<RigcsFieldSampler*>(&trained)) return field->grow();
   auto* r = dynamic_cast<RigcsSampler*>(&trained);
   RIGCS_CHECK(r, "internal: only rigcs models grow");
   return r->grow();
@@ -339,7 +360,7 @@ void check_compatible_deck(const Params& current, const std::string& stored_deck
   const Params stored = full_registry().parse_text(stored_deck_text, "stored in " + file, {});
   for (const char* key : {"model.kind", "model.N", "model.beta", "model.J", "model.kappa", "model.lambda", "sampler.kind",
                           "van.depth", "van.width", "van.half_kernel", "van.z2", "van.residual",
-                          "van.mixture_components", "multilevel.N0", "rigcs.channels",
+                          "sampler.mixture_components", "multilevel.N0", "rigcs.channels",
                           "rigcs.kernel1", "rigcs.kernel2", "rigcs.conditional", "rigcs.transformer_depth",
                           "rigcs.transformer_heads", "rigcs.transformer_width", "rigcs.transformer_ff", "han.width", "han.depth",
                           "han.boundary_width", "han.boundary_depth", "han.z2"}) {

@@ -28,10 +28,13 @@ ConditionalCnnImpl::ConditionalCnnImpl(const ConditionalCnnOptions& options) : o
               "conditional net: kernel1 must be odd and >= 1, got " << options.kernel1);
   RIGCS_CHECK(options.kernel2 >= 1 && options.kernel2 % 2 == 1,
               "conditional net: kernel2 must be odd and >= 1, got " << options.kernel2);
-  conv1 = register_module(
-      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, options.channels, options.kernel1).bias(true)));
-  conv2 = register_module(
-      "conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.channels, 1, options.kernel2).bias(true)));
+  RIGCS_CHECK(options.in_channels >= 1 && options.out_channels >= 1,
+              "conditional net: in and out channels must be >= 1, got " << options.in_channels << " and "
+                                                                        << options.out_channels);
+  conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels, options.channels,
+                                                                              options.kernel1).bias(true)));
+  conv2 = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.channels, options.out_channels,
+                                                                              options.kernel2).bias(true)));
 }
 
 torch::Tensor ConditionalCnnImpl::forward_logits(const torch::Tensor& lattice) {
@@ -54,9 +57,20 @@ torch::Tensor ConditionalCnnImpl::patch_logits(const torch::Tensor& patches) {
   return conv2->forward(h).reshape({patches.size(0)});
 }
 
+torch::Tensor ConditionalCnnImpl::patch_outputs(const torch::Tensor& patches) {
+  const int w = receptive_field();
+  RIGCS_CHECK(patches.dim() == 4 && patches.size(1) == options_.in_channels && patches.size(2) == w &&
+                  patches.size(3) == w,
+              "conditional net expects patches (P, " << options_.in_channels << ", " << w << ", " << w << "), got "
+                                                      << patches.sizes());
+  auto h = torch::leaky_relu(conv1->forward(patches), options_.negative_slope);
+  return conv2->forward(h).reshape({patches.size(0), options_.out_channels});
+}
+
 void ConditionalCnnImpl::copy_weights_from(ConditionalCnnImpl& other) {
   RIGCS_CHECK(other.options_.channels == options_.channels && other.options_.kernel1 == options_.kernel1 &&
-                  other.options_.kernel2 == options_.kernel2,
+                  other.options_.kernel2 == options_.kernel2 && other.options_.in_channels == options_.in_channels &&
+                  other.options_.out_channels == options_.out_channels,
               "model transfer between conditional nets of different shape (C, k1, k2) = ("
                   << other.options_.channels << ", " << other.options_.kernel1 << ", "
                   << other.options_.kernel2 << ") -> (" << options_.channels << ", " << options_.kernel1

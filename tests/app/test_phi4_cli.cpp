@@ -1,7 +1,7 @@
 // phi^4 through the command line on 1 and 2 MPI ranks: exact, mcmc + analyze (the
 // free field's <phi^2> within 4 sigma; the derived chi and Binder cumulant), ais in
-// kappa, the VAN with Gaussian-mixture heads through train, sample and analyze, and the
-// refusals that name the key.
+// kappa, the VAN and RiGCS with Gaussian-mixture heads through train, sample and analyze,
+// and the refusals that name the key.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -91,17 +91,18 @@ TEST(Phi4Cli, AisInKappa) {
   cli.comm->barrier();
 }
 
-TEST(Phi4Cli, VanTrainSampleAnalyzeFreeField) {
-  // The 4x4 free field (lambda = 0, kappa = 0.2): ln Z, <S>, <phi^2> and <m^2> of the
-  // reweighted VAN samples within 4 sigma of the Fourier sums, EMDM consistent with 1.
+// Trains, samples and analyses `deck` (the 4x4 or 8x8 free field, lambda = 0, kappa = 0.2)
+// and checks ln Z, <S>, <phi^2> and <m^2> of the reweighted samples against the Fourier
+// sums within 4 sigma, EMDM against 1, and the ESS.
+void expect_free_field_pipeline(const std::string& name, int n, const std::vector<std::string>& sampler_keys,
+                                int samples, double min_ess) {
   Cli cli;
-  const std::string dir = shared_temp_dir(*cli.comm, "phi4van");
-  const std::string out = "--run.output=" + dir + "/van.h5";
-  const std::vector<std::string> deck = {"--model.kind=phi4", "--model.N=4", "--model.kappa=0.2", "--model.lambda=0",
-                                         "--sampler.kind=van", "--van.depth=2", "--van.width=16", "--van.half_kernel=3",
-                                         "--train.steps=300", "--train.batch=256", "--train.lr=0.005", "--run.seed=21",
-                                         "--sample.count=20000", "--sample.chunk=5000", "--sample.p_count=2000", out,
-                                         "--quiet"};
+  const std::string dir = shared_temp_dir(*cli.comm, name);
+  const std::string file = dir + "/" + name + ".h5";
+  std::vector<std::string> deck = {"--model.kind=phi4", "--model.N=" + std::to_string(n), "--model.kappa=0.2",
+                                   "--model.lambda=0", "--run.seed=21", "--sample.count=" + std::to_string(samples),
+                                   "--sample.chunk=5000", "--sample.p_count=2000", "--run.output=" + file, "--quiet"};
+  deck.insert(deck.end(), sampler_keys.begin(), sampler_keys.end());
   auto with = [&](const std::string& command) {
     std::vector<std::string> a = {command};
     a.insert(a.end(), deck.begin(), deck.end());
@@ -110,27 +111,44 @@ TEST(Phi4Cli, VanTrainSampleAnalyzeFreeField) {
   ASSERT_EQ(cli.run(with("train")), 0) << cli.err.str();
   ASSERT_EQ(cli.run(with("sample")), 0) << cli.err.str();
   cli.comm->barrier();
-  ASSERT_EQ(cli.run({"analyze", dir + "/van.h5", "--json"}), 0) << cli.err.str();
+  ASSERT_EQ(cli.run({"analyze", file, "--json"}), 0) << cli.err.str();
   if (cli.comm->is_root()) {
     const std::string j = cli.out.str();
-    const Phi4Exact e = phi4_free_field(4, 0.2);
-    auto within = [&](const std::string& name, double exact) {
-      const double x = json_field(j, name, "value"), dx = json_field(j, name, "error");
-      EXPECT_GT(dx, 0) << name;
-      EXPECT_LT(std::abs(x - exact), 4 * dx) << name << " = " << x << " +- " << dx << ", exact " << exact;
+    const Phi4Exact e = phi4_free_field(n, 0.2);
+    auto within = [&](const std::string& q, double exact) {
+      const double x = json_field(j, q, "value"), dx = json_field(j, q, "error");
+      EXPECT_GT(dx, 0) << q;
+      EXPECT_LT(std::abs(x - exact), 4 * dx) << name << ": " << q << " = " << x << " +- " << dx << ", exact " << exact;
     };
     within("lnZ", e.lnZ);
     within("action", e.action);
     within("phi2", e.phi2);
     within("m2", e.m2);
     within("emdm", 1.0);
-    EXPECT_GT(json_field(j, "ess", "value"), 0.9);
-    H5File f = H5File::open_read(dir + "/van.h5");
+    EXPECT_GT(json_field(j, "ess", "value"), min_ess);
+    H5File f = H5File::open_read(file);
     EXPECT_EQ(f.attr_string("/model", "name"), "phi4_2d");
-    EXPECT_EQ(f.dims("/samples/phi2"), (H5Dims{20000}));
+    EXPECT_EQ(f.dims("/samples/phi2"), (H5Dims{static_cast<std::uint64_t>(samples)}));
     EXPECT_EQ(f.dims("/samples_p/log_q"), (H5Dims{2000}));
   }
   cli.comm->barrier();
+}
+
+TEST(Phi4Cli, VanTrainSampleAnalyzeFreeField) {
+  expect_free_field_pipeline("phi4van", 4,
+                             {"--sampler.kind=van", "--van.depth=2", "--van.width=16", "--van.half_kernel=3",
+                              "--train.steps=300", "--train.batch=256", "--train.lr=0.005"},
+                             20000, 0.9);
+}
+
+TEST(Phi4Cli, RigcsSequentialTrainingFreeField) {
+  // N = 2 (PixelCNN), 4, 8 with model transfer; every level a net with a mixture head.
+  expect_free_field_pipeline("phi4rigcs", 8,
+                             {"--sampler.kind=rigcs", "--van.depth=2", "--van.width=8", "--van.half_kernel=2",
+                              "--rigcs.channels=8", "--rigcs.kernel1=3", "--rigcs.kernel2=3",
+                              "--train.stage_steps=100,150,250", "--train.stage_batch=256,256,256",
+                              "--train.stage_lr=0.005,0.005,0.005"},
+                             10000, 0.9);
 }
 
 TEST(Phi4Cli, BadKeysAreNamed) {
@@ -151,7 +169,8 @@ TEST(Phi4Cli, BadKeysAreNamed) {
   expect_error({"mcmc", "--mcmc.algorithm=hmc", out}, "mcmc.algorithm");
   expect_error({"ais", "--model.kind=phi4", "--ais.algorithm=sw", out}, "ais.algorithm");
   expect_error({"mcmc", "--model.kind=phi4", "--phi4.hmc_step=0", out}, "phi4.hmc_step");
-  expect_error({"train", "--model.kind=phi4", out}, "model.kind");
+  expect_error({"train", "--model.kind=phi4", "--sampler.kind=mlmc_hb", out}, "model.kind");
   expect_error({"train", "--model.kind=phi4", "--sampler.kind=han", out}, "sampler.kind");
-  expect_error({"sample", "--model.kind=phi4", out}, "model.kind");
+  expect_error({"sample", "--model.kind=phi4", "--sampler.kind=han", out}, "model.kind");
+  expect_error({"train", "--model.kind=phi4", "--rigcs.conditional=transformer", out}, "rigcs.conditional");
 }

@@ -17,6 +17,11 @@ struct ConditionalCnnOptions {
   int kernel1 = 5;              // k1, odd
   int kernel2 = 5;              // k2, odd
   double negative_slope = 0.1;  // LeakyReLU slope
+  // Ising: 1 in (the spins, 0 where not drawn), 1 out (the logit). A real field
+  // (RigcsFieldSampler): 2 in (the field where known, the known mask), 3 H out (a
+  // Gaussian mixture); only the patch form is used then.
+  int in_channels = 1;
+  int out_channels = 1;
 };
 
 class ConditionalCnnImpl : public torch::nn::Module {
@@ -29,6 +34,8 @@ class ConditionalCnnImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& lattice);
   // Windows (P, 1, w, w) with w = receptive_field() -> logits (P) of their centres.
   torch::Tensor patch_logits(const torch::Tensor& patches);
+  // Windows (P, in_channels, w, w) -> outputs (P, out_channels) of their centres.
+  torch::Tensor patch_outputs(const torch::Tensor& patches);
 
   int receptive_field() const { return options_.kernel1 + options_.kernel2 - 1; }
   const ConditionalCnnOptions& options() const { return options_; }

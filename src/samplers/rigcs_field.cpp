@@ -1,0 +1,270 @@
+#include "rigcs/samplers/rigcs_field.hpp"
+
+#include <array>
+
+#include <torch/torch.h>
+
+#include "rigcs/core/error.hpp"
+#include "rigcs/nn/conditional_cnn.hpp"
+#include "rigcs/nn/gaussian_mixture.hpp"
+
+namespace rigcs {
+
+namespace {
+
+// The window of every site of one level, and which of its positions are known when
+// the site is drawn.
+struct LevelTables {
+  torch::Tensor sites;   // (P) int64, fine-lattice index of each site, drawing order
+  torch::Tensor window;  // (P, w * w) int64, fine-lattice index of each window position
+  torch::Tensor known;   // (P, w * w) float32, 1 where that position is known
+};
+
+bool known_before(const MultilevelBlock& b, SubLevel level, int q, int p) {
+  const SubLevel s = b.sublevel_of_site[static_cast<std::size_t>(q)];
+  if (s == SubLevel::Coarse) return true;
+  if (level == SubLevel::B && s == SubLevel::A) return true;
+  return s == level && b.order_in_sublevel[static_cast<std::size_t>(q)] < p;
+}
+
+LevelTables make_tables(const MultilevelBlock& b, SubLevel level, int w) {
+  const auto& sites = b.sites(level);
+  const auto n_sites = static_cast<std::int64_t>(sites.size());
+  const int m = b.fine_size, r = w / 2;
+  LevelTables t;
+  t.sites = torch::empty({n_sites}, torch::kLong);
+  t.window = torch::empty({n_sites, w * w}, torch::kLong);
+  t.known = torch::zeros({n_sites, w * w}, torch::kFloat32);
+  auto s = t.sites.accessor<std::int64_t, 1>();
+  auto win = t.window.accessor<std::int64_t, 2>();
+  auto kn = t.known.accessor<float, 2>();
+  for (std::int64_t p = 0; p < n_sites; ++p) {
+    const int v = sites[static_cast<std::size_t>(p)];
+    s[p] = v;
+    const int i = v / m, j = v % m;
+    int k = 0;
+    for (int di = -r; di <= r; ++di)
+      for (int dj = -r; dj <= r; ++dj, ++k) {
+        const int q = b.site(i + di, j + dj);
+        win[p][k] = q;
+        kn[p][k] = known_before(b, level, q, static_cast<int>(p)) ? 1.0f : 0.0f;
+      }
+  }
+  return t;
+}
+
+// Periodic padding by index gathering (it wraps as often as needed on small lattices).
+torch::Tensor circular_pad(const torch::Tensor& x, int pad) {
+  const auto m = x.size(2);
+  auto idx = torch::remainder(torch::arange(-pad, m + pad, torch::TensorOptions().dtype(torch::kLong).device(x.device())), m);
+  return x.index_select(2, idx).index_select(3, idx);
+}
+
+}  // namespace
+
+struct RigcsFieldSampler::Impl {
+  std::vector<ConditionalCnn> nets_a, nets_b;
+  std::vector<std::array<LevelTables, 2>> tables;  // per block: a, b
+  GaussianMixtureHead head;
+  int w = 0;
+
+  ConditionalCnn& net(int block, SubLevel level) {
+    return level == SubLevel::A ? nets_a[static_cast<std::size_t>(block)] : nets_b[static_cast<std::size_t>(block)];
+  }
+  LevelTables& table(int block, SubLevel level) {
+    return tables[static_cast<std::size_t>(block)][level == SubLevel::A ? 0 : 1];
+  }
+};
+
+RigcsFieldSampler::RigcsFieldSampler(const RigcsFieldOptions& options, std::shared_ptr<GenerativeSampler> coarse)
+    : options_(options), partition_(options.coarsest_size, options.blocks), coarse_(std::move(coarse)),
+      impl_(std::make_unique<Impl>()) {
+  RIGCS_CHECK(coarse_, "RiGCS (field) needs a coarse model");
+  RIGCS_CHECK(coarse_->lattice_size() == options.coarsest_size,
+              "RiGCS (field): the coarse model is " << coarse_->lattice_size() << "x" << coarse_->lattice_size()
+                                                    << ", but N0 = " << options.coarsest_size);
+  RIGCS_CHECK(options.blocks >= 1, "RiGCS (field) needs >= 1 block, got " << options.blocks);
+  RIGCS_CHECK(options.mixture_components >= 1, "RiGCS (field): mixture components must be >= 1");
+  ConditionalCnnOptions c;
+  c.channels = options.channels;
+  c.kernel1 = options.kernel1;
+  c.kernel2 = options.kernel2;
+  c.negative_slope = options.negative_slope;
+  c.in_channels = 2;
+  c.out_channels = 3 * options.mixture_components;
+  impl_->head = {options.mixture_components, options.min_width};
+  impl_->w = options.kernel1 + options.kernel2 - 1;
+  for (int k = 0; k < options.blocks; ++k) {
+    impl_->nets_a.emplace_back(c);
+    impl_->nets_b.emplace_back(c);
+    const auto& b = partition_.block(k);
+    impl_->tables.push_back({make_tables(b, SubLevel::A, impl_->w), make_tables(b, SubLevel::B, impl_->w)});
+  }
+}
+
+RigcsFieldSampler::~RigcsFieldSampler() = default;
+
+torch::Tensor RigcsFieldSampler::level_params(const torch::Tensor& fine, int block, SubLevel level) {
+  // fine: (B, m * m) in the net's dtype, or (B, m, m).
+  auto& t = impl_->table(block, level);
+  const int w = impl_->w;
+  const std::int64_t b = fine.size(0), n_sites = t.sites.size(0);
+  auto x = fine.reshape({b, -1});
+  auto vals = x.index_select(1, t.window.flatten()).view({b, n_sites, w * w});
+  auto known = t.known.to(x.options());
+  auto inp = torch::stack({vals * known, known.expand({b, n_sites, w * w})}, 2).view({b * n_sites, 2, w, w});
+  return impl_->net(block, level)->patch_outputs(inp).view({b, n_sites, impl_->head.outputs()});
+}
+
+SampleBatch RigcsFieldSampler::sample(std::int64_t batch, torch::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  const auto wopt = impl_->nets_a.front()->conv1->weight.options();
+  SampleBatch c = coarse_->sample(batch, gen);
+  auto x = c.spins.to(wopt).reshape({batch, -1});
+  auto log_q = c.log_q.to(torch::kFloat64).clone();
+  const int w = impl_->w;
+  for (int k = 0; k < partition_.blocks(); ++k) {
+    const auto& blk = partition_.block(k);
+    const int m = blk.fine_size;
+    auto fine = torch::zeros({batch, static_cast<std::int64_t>(m) * m}, wopt);
+    auto coarse_sites = torch::tensor(std::vector<std::int64_t>(blk.coarse_sites.begin(), blk.coarse_sites.end()),
+                                      torch::TensorOptions().dtype(torch::kLong).device(wopt.device()));
+    fine.index_copy_(1, coarse_sites, x);
+    for (SubLevel level : {SubLevel::A, SubLevel::B}) {
+      auto& t = impl_->table(k, level);
+      auto& net = impl_->net(k, level);
+      auto window = t.window.to(wopt.device());
+      auto known = t.known.to(wopt);
+      const auto sites = t.sites.accessor<std::int64_t, 1>();
+      for (std::int64_t p = 0; p < t.sites.size(0); ++p) {
+        auto kn = known[p];
+        auto vals = fine.index_select(1, window[p]);
+        auto inp = torch::stack({vals * kn, kn.expand({batch, w * w})}, 1).view({batch, 2, w, w});
+        auto out = net->patch_outputs(inp);
+        auto value = impl_->head.sample(out, gen).to(wopt);
+        fine.select(1, sites[p]).copy_(value);
+        log_q += impl_->head.log_density(out, value);
+      }
+    }
+    x = fine;
+  }
+  const int n = partition_.size();
+  return {x.view({batch, n, n}), log_q};
+}
+
+torch::Tensor RigcsFieldSampler::log_prob(const torch::Tensor& field) {
+  const int n = partition_.size();
+  RIGCS_CHECK(field.dim() == 3 && field.size(1) == n && field.size(2) == n,
+              "RiGCS (field) on " << n << "x" << n << " got a field of shape " << field.sizes());
+  const auto wopt = impl_->nets_a.front()->conv1->weight.options();
+  const std::int64_t s0 = partition_.coarsest_stride();
+  using torch::indexing::Slice;
+  auto lq = coarse_->log_prob(field.index({Slice(), Slice(0, n, s0), Slice(0, n, s0)}).contiguous());
+  for (int k = 0; k < partition_.blocks(); ++k) {
+    const std::int64_t s = partition_.stride(k);
+    auto fine = field.index({Slice(), Slice(0, n, s), Slice(0, n, s)}).to(wopt).reshape({field.size(0), -1});
+    for (SubLevel level : {SubLevel::A, SubLevel::B}) {
+      auto params = level_params(fine, k, level);
+      auto values = fine.index_select(1, impl_->table(k, level).sites.to(wopt.device()));
+      lq = lq + impl_->head.log_density(params, values).sum(1);
+    }
+  }
+  return lq;
+}
+
+torch::Tensor RigcsFieldSampler::log_prob_reference(const torch::Tensor& field) {
+  torch::NoGradGuard no_grad;
+  const int n = partition_.size();
+  const auto wopt = impl_->nets_a.front()->conv1->weight.options();
+  const std::int64_t s0 = partition_.coarsest_stride();
+  using torch::indexing::Slice;
+  auto lq = coarse_->log_prob(field.index({Slice(), Slice(0, n, s0), Slice(0, n, s0)}).contiguous());
+  for (int k = 0; k < partition_.blocks(); ++k) {
+    const auto& blk = partition_.block(k);
+    const int m = blk.fine_size;
+    const std::int64_t s = partition_.stride(k);
+    auto fine = field.index({Slice(), Slice(0, n, s), Slice(0, n, s)}).to(wopt).reshape({field.size(0), m * m});
+    // What is known, grown site by site as the levels are drawn.
+    auto known = torch::zeros({m * m}, wopt);
+    for (int v : blk.coarse_sites) known[v] = 1.0;
+    for (SubLevel level : {SubLevel::A, SubLevel::B}) {
+      auto& net = impl_->net(k, level);
+      const int pad = impl_->w / 2;
+      for (int v : blk.sites(level)) {
+        // The whole periodic lattice through the net, the output at v read off.
+        auto inp = torch::stack({fine * known, known.expand_as(fine)}, 1).view({field.size(0), 2, m, m});
+        auto h = torch::leaky_relu(net->conv1->forward(circular_pad(inp, pad)), options_.negative_slope);
+        auto out = net->conv2->forward(h);  // (B, 3H, m, m)
+        auto at_v = out.flatten(2).select(2, v);
+        lq = lq + impl_->head.log_density(at_v, fine.select(1, v));
+        known[v] = 1.0;
+      }
+    }
+  }
+  return lq;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> RigcsFieldSampler::named_parameters() {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& [name, t] : coarse_->named_parameters()) out.emplace_back("coarse." + name, t);
+  for (int k = 0; k < partition_.blocks(); ++k)
+    for (SubLevel level : {SubLevel::A, SubLevel::B}) {
+      const std::string prefix = "block" + std::to_string(k) + (level == SubLevel::A ? ".a." : ".b.");
+      for (const auto& item : impl_->net(k, level)->named_parameters(true)) out.emplace_back(prefix + item.key(), item.value());
+    }
+  return out;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> RigcsFieldSampler::named_buffers() {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& [name, t] : coarse_->named_buffers()) out.emplace_back("coarse." + name, t);
+  return out;
+}
+
+void RigcsFieldSampler::to(const torch::Device& device) {
+  coarse_->to(device);
+  for (auto& n : impl_->nets_a) n->to(device);
+  for (auto& n : impl_->nets_b) n->to(device);
+  for (auto& lv : impl_->tables)
+    for (auto& t : lv) {
+      t.sites = t.sites.to(device);
+      t.window = t.window.to(device);
+      t.known = t.known.to(device);
+    }
+}
+
+void RigcsFieldSampler::transfer_from(RigcsFieldSampler& smaller) {
+  const auto& o = smaller.options_;
+  RIGCS_CHECK(o.coarsest_size == options_.coarsest_size && o.blocks + 1 == options_.blocks &&
+                  o.channels == options_.channels && o.kernel1 == options_.kernel1 && o.kernel2 == options_.kernel2 &&
+                  o.mixture_components == options_.mixture_components,
+              "RiGCS (field) model transfer needs the same N0 and nets and one block fewer");
+  torch::NoGradGuard no_grad;
+  if (smaller.coarse_ != coarse_) {
+    auto dst = coarse_->named_parameters();
+    auto src = smaller.coarse_->named_parameters();
+    RIGCS_CHECK(dst.size() == src.size(), "RiGCS (field) model transfer: the coarse models differ");
+    for (std::size_t i = 0; i < dst.size(); ++i) dst[i].second.copy_(src[i].second);
+  }
+  for (int k = 0; k < o.blocks; ++k) {
+    impl_->nets_a[static_cast<std::size_t>(k)]->copy_weights_from(*smaller.impl_->nets_a[static_cast<std::size_t>(k)]);
+    impl_->nets_b[static_cast<std::size_t>(k)]->copy_weights_from(*smaller.impl_->nets_b[static_cast<std::size_t>(k)]);
+  }
+  if (o.blocks >= 1) {
+    // H.4: the new last block starts from the old last block's nets (theta_2 -> theta_4).
+    const auto last = static_cast<std::size_t>(o.blocks - 1);
+    impl_->nets_a.back()->copy_weights_from(*smaller.impl_->nets_a[last]);
+    impl_->nets_b.back()->copy_weights_from(*smaller.impl_->nets_b[last]);
+  }
+}
+
+std::unique_ptr<RigcsFieldSampler> RigcsFieldSampler::grow() {
+  RigcsFieldOptions o = options_;
+  o.blocks += 1;
+  auto bigger = std::make_unique<RigcsFieldSampler>(o, coarse_);
+  bigger->to(impl_->nets_a.front()->conv1->weight.device());
+  bigger->transfer_from(*this);
+  return bigger;
+}
+
+}  // namespace rigcs
