@@ -52,20 +52,23 @@ decks=$here/input/campaign
 # Samples: 20000 from every generative model, 5000 Wolff configurations for EMDM (decks).
 # N = 32 and 64 are at beta = 0.44, the beta of the shipped RiGCS models (models/), which
 # are sampled (1e6 samples) instead of trained again; their training is in their run files.
-# Cluster-AIS: 64 V betas; measured ESS per trajectory 0.64, 0.21 and 0.004 at N = 16, 32
-# and 64 (2026-12-01): enough up to N = 32, not at N = 64 (doc/benchmarks.md). One
-# trajectory of 64 V betas costs about 0.1 CPU s at N = 32 and 1.4 at N = 64. The VAN is not run there: one training step of the published VAN (depth 6, width 32,
-# 13x13) at N = 32 costs minutes on this machine (doc/benchmarks.md).
+# Cluster-AIS: 64 V betas up to N = 32 (measured ESS per trajectory 0.64 and 0.21 at
+# N = 16 and 32), 256 V at N = 64, where 64 V gave 0.004 and 256 V gives 0.15 (2026-12-01,
+# doc/benchmarks.md). One trajectory costs about 0.1 CPU s at N = 32 (64 V) and 5.5 at
+# N = 64 (256 V). The VAN is the depth 3, 7x7 net of input/campaign/van.ini: the published
+# VAN (depth 6, width 32, 13x13) collapsed onto the two ground states within 55 to 150
+# steps at N = 4 and 8 (lr 1e-3, and at N = 8 also 3e-4), and one of its training steps
+# at N = 32 costs minutes here; it is not run at N >= 32 (doc/benchmarks.md).
 #   N  | beta      | Wolff meas./rank | AIS betas x traj. | VAN steps | MLMC-HB fit steps | RiGCS steps per stage (batch 256) | HAN steps x batch
 #   4  | 0.4406868 | 50000            | 1024 x 4000       | 300       | 200               | 150,300                           | 300 x 256
 #   8  | 0.4406868 | 50000            | 4096 x 4000       | 500       | 200               | 150,150,400                       | 6000 x 512
 #   16 | 0.4406868 | 50000            | 16384 x 4000      | 500       | 300               | 150,150,300,800                   | 4000 x 512
 #   32 | 0.44      | 50000            | 65536 x 2000      | -         | 300               | shipped model, 1e6 samples        | 3000 x 256
-#   64 | 0.44      | 50000            | 262144 x 2000     | -         | 300               | shipped model, 1e6 samples        | 1000 x 128
+#   64 | 0.44      | 50000            | 1048576 x 600     | -         | 300               | shipped model, 1e6 samples        | 1000 x 128
 declare -A beta_of=([4]=0.4406868 [8]=0.4406868 [16]=0.4406868 [32]=0.44 [64]=0.44)
 declare -A wolff_meas=([4]=50000 [8]=50000 [16]=50000 [32]=50000 [64]=50000)
-declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=262144)
-declare -A ais_traj=([4]=4000 [8]=4000 [16]=4000 [32]=2000 [64]=2000)
+declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=1048576)
+declare -A ais_traj=([4]=4000 [8]=4000 [16]=4000 [32]=2000 [64]=600)
 declare -A van_steps=([4]=300 [8]=500 [16]=500 [32]=- [64]=-)
 declare -A mlmc_steps=([4]=200 [8]=200 [16]=300 [32]=300 [64]=300)
 declare -A rigcs_steps=([4]=150,300 [8]=150,150,400 [16]=150,150,300,800 [32]=shipped [64]=shipped)

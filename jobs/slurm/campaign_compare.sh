@@ -37,14 +37,16 @@ decks=$here/input/campaign
 # ---------------------------------------------------------------------------------------
 # Sizes per N. RiGCS: the published schedule (stages N = 2, 4, ..., N), truncated to the
 # stages of each N; VAN: the published architecture (depth 6, width 32, 13x13 kernels)
-# instead of the depth 3, 7x7 of the small campaign. Samples: 100000 from every model
-# (1e6 from RiGCS at N <= 64, as in the paper), 20000 Wolff configurations for EMDM.
-# Cluster-AIS: betas grow with the volume (64 V); on the development machine that gave an
-# ESS per trajectory of 0.21 at N = 32 but 0.004 at N = 64 (jobs/campaign_small.sh): give
-# N >= 64 more betas than this where the site affords it.
+# instead of the depth 3, 7x7 of the small campaign (on the development machine, at batch
+# 256 and lr 1e-3 or 3e-4, the published VAN collapsed onto the two ground states at N = 4
+# and 8: watch its entropy, and lower train.lr if it trips train.collapse_entropy). Samples: 100000 from every model (1e6 from RiGCS at N <= 64,
+# as in the paper), 20000 Wolff configurations for EMDM.
+# Cluster-AIS: betas grow with the volume, 64 V up to N = 32, and 256 V at N >= 64, where
+# 64 V gave an ESS per trajectory of only 0.004 on the development machine
+# (jobs/campaign_small.sh, doc/benchmarks.md).
 declare -A wolff_meas=([4]=100000 [8]=100000 [16]=100000 [32]=100000 [64]=100000 [128]=100000)
-declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=262144 [128]=1048576)
-declare -A ais_traj=([4]=10000 [8]=10000 [16]=10000 [32]=4000 [64]=2000 [128]=1000)
+declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=1048576 [128]=4194304)
+declare -A ais_traj=([4]=10000 [8]=10000 [16]=10000 [32]=4000 [64]=2000 [128]=500)
 declare -A van_steps=([4]=2000 [8]=2000 [16]=3000 [32]=4000 [64]=4000 [128]=4000)
 declare -A mlmc_steps=([4]=1000 [8]=1000 [16]=1000 [32]=1000 [64]=1000 [128]=1000)
 # HAN: batch 1000 as in the HAN paper, which trained 100000 steps; fewer here (a first
