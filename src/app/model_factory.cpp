@@ -20,8 +20,9 @@ namespace rigcs {
 
 void declare_sampler_keys(ParamRegistry& r) {
   r.add_string("sampler.kind", "rigcs", "generative sampler: van (PixelCNN on the full lattice), "
-               "mlmc_hb (multilevel heat bath), rigcs (multilevel conditional CNNs), "
-               "han (hierarchical autoregressive MADEs, N = 2^k)",
+               "mlmc_hb (multilevel heat bath), rigcs (multilevel conditional nets: CNNs, or transformers with "
+               "rigcs.conditional), han (hierarchical autoregressive MADEs, N = 2^k); model.kind = phi4: van and "
+               "rigcs, with Gaussian-mixture heads",
                {"van", "mlmc_hb", "rigcs", "han"})
       .add_int("sampler.mixture_components", 3, 1, 64,
                "model.kind = phi4: Gaussian-mixture components per site of every net's output (VAN, RiGCS; paper H.4)")

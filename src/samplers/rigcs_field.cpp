@@ -135,7 +135,8 @@ SampleBatch RigcsFieldSampler::sample(std::int64_t batch, torch::Generator& gen)
       auto& net = impl_->net(k, level);
       auto window = t.window.to(wopt.device());
       auto known = t.known.to(wopt);
-      const auto sites = t.sites.accessor<std::int64_t, 1>();
+      const auto sites_cpu = t.sites.cpu();  // the tables follow the nets to their device
+      const auto sites = sites_cpu.accessor<std::int64_t, 1>();
       for (std::int64_t p = 0; p < t.sites.size(0); ++p) {
         auto kn = known[p];
         auto vals = fine.index_select(1, window[p]);

@@ -4,6 +4,7 @@
 // and the refusals that name the key.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -130,6 +131,14 @@ void expect_free_field_pipeline(const std::string& name, int n, const std::vecto
     EXPECT_EQ(f.attr_string("/model", "name"), "phi4_2d");
     EXPECT_EQ(f.dims("/samples/phi2"), (H5Dims{static_cast<std::uint64_t>(samples)}));
     EXPECT_EQ(f.dims("/samples_p/log_q"), (H5Dims{2000}));
+    // sample.save_spins keeps the configurations of a field as float32 'field'.
+    const bool saved = std::find(sampler_keys.begin(), sampler_keys.end(), "--sample.save_spins=true") != sampler_keys.end();
+    EXPECT_EQ(f.exists("/samples/field"), saved);
+    if (saved) {
+      EXPECT_EQ(f.dims("/samples/field"), (H5Dims{static_cast<std::uint64_t>(samples), static_cast<std::uint64_t>(n),
+                                                 static_cast<std::uint64_t>(n)}));
+    }
+    EXPECT_FALSE(f.exists("/samples/spins"));
   }
   cli.comm->barrier();
 }
@@ -137,7 +146,7 @@ void expect_free_field_pipeline(const std::string& name, int n, const std::vecto
 TEST(Phi4Cli, VanTrainSampleAnalyzeFreeField) {
   expect_free_field_pipeline("phi4van", 4,
                              {"--sampler.kind=van", "--van.depth=2", "--van.width=16", "--van.half_kernel=3",
-                              "--train.steps=300", "--train.batch=256", "--train.lr=0.005"},
+                              "--train.steps=300", "--train.batch=256", "--train.lr=0.005", "--sample.save_spins=true"},
                              20000, 0.9);
 }
 
