@@ -189,13 +189,22 @@ const std::vector<std::string> kSampleColumns = {"log_q", "minus_beta_H", "energ
 
 // A sample group (/samples, /samples_p) split into replicas by its `replica` column.
 // Only the counted rows are data: rows past the counter belong to an append cut short.
-SampleSet read_sample_set(const H5File& f, const std::string& group, std::uint64_t* rows_out = nullptr) {
+// `extra` columns (phi^4: phi2, m2, m4), when asked for, come split the same way, one
+// ReplicaSeries each, replica r aligned with set.replicas[r].
+SampleSet read_sample_set(const H5File& f, const std::string& group, std::uint64_t* rows_out = nullptr,
+                          const std::vector<std::string>& extra = {}, std::vector<ReplicaSeries>* extra_out = nullptr) {
   const std::uint64_t n = counted_rows(f, group, "log_q", kSampleColumns);
   auto cut = [&](std::vector<double> x) { x.resize(n); return x; };
   const auto log_q = cut(f.read_double(group + "/log_q"));
   const auto mbh = cut(f.read_double(group + "/minus_beta_H"));
   const auto energy = cut(f.read_double(group + "/energy"));
   const auto abs_m = cut(f.read_double(group + "/abs_m"));
+  std::vector<std::vector<double>> columns;
+  for (const auto& c : extra) {
+    RIGCS_CHECK(f.exists(group + "/" + c), f.path() << " has no " << group << "/" << c);
+    columns.push_back(cut(f.read_double(group + "/" + c)));
+  }
+  if (extra_out != nullptr) extra_out->assign(extra.size(), {});
   auto rep = f.read_int64(group + "/replica");
   SampleSet set;
   for (std::size_t i = 0; i < n; ++i) {
@@ -208,7 +217,15 @@ SampleSet read_sample_set(const H5File& f, const std::string& group, std::uint64
     c.minus_beta_H.push_back(mbh[i]);
     c.energy.push_back(energy[i]);
     c.abs_m.push_back(abs_m[i]);
+    if (extra_out != nullptr)
+      for (std::size_t k = 0; k < columns.size(); ++k) {
+        auto& series = (*extra_out)[k];
+        if (series.size() <= r) series.resize(r + 1);
+        series[r].push_back(columns[k][i]);
+      }
   }
+  if (extra_out != nullptr)
+    for (auto& series : *extra_out) series.resize(set.replicas.size());
   if (rows_out != nullptr) *rows_out = n;
   return set;
 }
@@ -218,41 +235,41 @@ void add(ResultList& res, const Estimates& est, const std::string& name, const s
   if (est.has(name)) res.push_back({name, est.at(name), note, series_length});
 }
 
+// The columns of a real-field sample set beyond the fixed ones (read_sample_set's extra).
+const std::vector<std::string> kFieldColumns = {"phi2", "m2", "m4"};
+
 // Reweighted observables of a real-field sample set beyond abs_m (phi^4: phi2, m2) and
 // the model's derived quantities (susceptibilities, Binder cumulant), each a ratio of
-// means <w O>_q / <w>_q with Gamma-method errors over the independent draws.
-void add_reweighted_field_observables(const H5File& f, const LatticeModel& model, std::uint64_t rows,
-                                      GammaOptions opt, ResultList& res) {
+// means <w O>_q / <w>_q with Gamma-method errors over the independent draws. `columns`
+// are the kFieldColumns of `q`, split by replica alike.
+void add_reweighted_field_observables(const SampleSet& q, const std::vector<ReplicaSeries>& columns,
+                                      const LatticeModel& model, GammaOptions opt, ResultList& res) {
   opt.independent = true;
-  const std::vector<std::string> columns = {"phi2", "m2", "m4", "abs_m"};
-  auto cut = [&](std::vector<double> x) { x.resize(rows); return x; };
-  const auto log_q = cut(f.read_double("/samples/log_q"));
-  const auto mbh = cut(f.read_double("/samples/minus_beta_H"));
-  const auto rep = f.read_int64("/samples/replica");
-  std::vector<std::vector<double>> values;
-  for (const auto& c : columns) {
-    RIGCS_CHECK(f.exists("/samples/" + c), f.path() << " has no /samples/" << c << ", a column of " << model.name());
-    values.push_back(cut(f.read_double("/samples/" + c)));
-  }
   double shift = -std::numeric_limits<double>::infinity();
-  for (std::size_t i = 0; i < rows; ++i) shift = std::max(shift, mbh[i] - log_q[i]);
-  // Series 0: w; series 1 + k: w * column k; split by replica as read_sample_set does.
-  std::vector<ReplicaSeries> series(1 + columns.size());
-  for (std::size_t i = 0; i < rows; ++i) {
-    const auto r = static_cast<std::size_t>(rep[i]);
-    for (auto& s : series)
-      if (s.size() <= r) s.resize(r + 1);
-    const double w = std::exp(mbh[i] - log_q[i] - shift);
-    series[0][r].push_back(w);
-    for (std::size_t k = 0; k < columns.size(); ++k) series[1 + k][r].push_back(w * values[k][i]);
+  for (const auto& c : q.replicas)
+    for (std::size_t i = 0; i < c.size(); ++i) shift = std::max(shift, c.minus_beta_H[i] - c.log_q[i]);
+  // Series 0: w; series 1 + k: w * column k, then w * abs_m (a fixed column);
+  // replicas that drew nothing are dropped.
+  std::vector<std::string> names = kFieldColumns;
+  names.push_back("abs_m");
+  std::vector<ReplicaSeries> series(1 + names.size());
+  for (std::size_t r = 0; r < q.replicas.size(); ++r) {
+    const auto& c = q.replicas[r];
+    if (c.size() == 0) continue;
+    for (auto& s : series) s.emplace_back();
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const double w = std::exp(c.minus_beta_H[i] - c.log_q[i] - shift);
+      series[0].back().push_back(w);
+      for (std::size_t k = 0; k < columns.size(); ++k) series[1 + k].back().push_back(w * columns[k][r][i]);
+      series[names.size()].back().push_back(w * c.abs_m[i]);
+    }
   }
-  for (auto& s : series) s.erase(std::remove_if(s.begin(), s.end(), [](const auto& x) { return x.empty(); }), s.end());
   auto column_index = [&](const std::string& name) {
-    const auto it = std::find(columns.begin(), columns.end(), name);
-    RIGCS_CHECK(it != columns.end(), "internal: no sample column " << name);
-    return static_cast<std::size_t>(it - columns.begin());
+    const auto it = std::find(names.begin(), names.end(), name);
+    RIGCS_CHECK(it != names.end(), "internal: no sample column " << name);
+    return static_cast<std::size_t>(it - names.begin());
   };
-  const auto len = static_cast<std::int64_t>(rows);
+  const auto len = q.size();
   for (const auto& o : model.observables()) {
     if (o.name != "phi2" && o.name != "m2") continue;
     const std::size_t k = column_index(o.name);
@@ -285,7 +302,9 @@ Analysis analyze_samples(const H5File& f, const RunHeader& h, const GammaOptions
   // A real field (phi^4) has no beta: its columns hold S with beta = 1 (cmd_sample).
   const double beta = ising ? f.attr_double("/model", "beta") : 1.0;
   std::uint64_t rows = 0;
-  const SampleSet q = read_sample_set(f, "/samples", &rows);
+  std::vector<ReplicaSeries> field_columns;
+  const SampleSet q = ising ? read_sample_set(f, "/samples", &rows)
+                            : read_sample_set(f, "/samples", &rows, kFieldColumns, &field_columns);
   RIGCS_CHECK(rows > 0, f.path() << ": the sample set holds no complete sample yet; continue it with "
                                     "'rigcs sample <deck> --resume'");
   Analysis a;
@@ -302,7 +321,7 @@ Analysis analyze_samples(const H5File& f, const RunHeader& h, const GammaOptions
   } else {
     if (is.has("E")) res.push_back({"action", is.at("E"), "<S> reweighted"});
     add(res, is, "abs_m", "<|m|> reweighted");
-    add_reweighted_field_observables(f, *model, rows, opt, res);
+    add_reweighted_field_observables(q, field_columns, *model, opt, res);
   }
   add(res, is, "log_w_mean", "<log w>_q, variational lower bound of log Z");
   bool have_p = false;

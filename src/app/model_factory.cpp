@@ -187,6 +187,9 @@ void seed_weight_init(const Params& p, int stage) {
   torch::manual_seed(static_cast<std::uint64_t>(p.get_int("run.seed")) * 1000003ULL + static_cast<std::uint64_t>(stage));
 }
 
+// A real field (phi^4): Gaussian-mixture heads and RigcsFieldSampler.
+bool real_field_model(const Params& p) { return p.get_string("model.kind") == "phi4"; }
+
 PixelCnnOptions pixelcnn_options(const Params& p) {
   PixelCnnOptions o;
   o.depth = static_cast<int>(p.get_int("van.depth"));
@@ -195,7 +198,7 @@ PixelCnnOptions pixelcnn_options(const Params& p) {
   o.z2 = p.get_bool("van.z2");
   o.residual = p.get_bool("van.residual");
   // A real field gets the Gaussian-mixture head; Ising spins the Bernoulli head.
-  if (p.get_string("model.kind") == "phi4") o.mixture_components = static_cast<int>(p.get_int("sampler.mixture_components"));
+  if (real_field_model(p)) o.mixture_components = static_cast<int>(p.get_int("sampler.mixture_components"));
   return o;
 }
 
@@ -268,7 +271,7 @@ std::unique_ptr<GenerativeSampler> make_model(const Params& p, const TrainingPla
   }
   if (stage == 0) return std::make_unique<VanSampler>(plan.n0, pixelcnn_options(p));
   auto coarse = std::make_shared<VanSampler>(plan.n0, pixelcnn_options(p));
-  if (p.get_string("model.kind") == "phi4") return std::make_unique<RigcsFieldSampler>(rigcs_field_options(p, stage), coarse);
+  if (real_field_model(p)) return std::make_unique<RigcsFieldSampler>(rigcs_field_options(p, stage), coarse);
   return std::make_unique<RigcsSampler>(rigcs_options(p, stage), coarse);
 }
 
@@ -284,7 +287,7 @@ std::unique_ptr<GenerativeSampler> grow_model(const Params& p, GenerativeSampler
       auto src = van->named_parameters();
       for (std::size_t i = 0; i < dst.size(); ++i) dst[i].second.copy_(src[i].second);
     }
-    if (p.get_string("model.kind") == "phi4") return std::make_unique<RigcsFieldSampler>(rigcs_field_options(p, 1), coarse);
+    if (real_field_model(p)) return std::make_unique<RigcsFieldSampler>(rigcs_field_options(p, 1), coarse);
     return std::make_unique<RigcsSampler>(rigcs_options(p, 1), coarse);
   }
   if (auto* field = dynamic_cast<RigcsFieldSampler*>(&trained)) return field->grow();

@@ -38,8 +38,8 @@ ConditionalCnnImpl::ConditionalCnnImpl(const ConditionalCnnOptions& options) : o
 }
 
 torch::Tensor ConditionalCnnImpl::forward_logits(const torch::Tensor& lattice) {
-  RIGCS_CHECK(lattice.dim() == 4 && lattice.size(1) == 1,
-              "conditional net expects (B, 1, m, m), got " << lattice.sizes());
+  RIGCS_CHECK(lattice.dim() == 4 && lattice.size(1) == options_.in_channels,
+              "conditional net expects (B, " << options_.in_channels << ", m, m), got " << lattice.sizes());
   auto h = conv1->forward(circular_pad(lattice, options_.kernel1 / 2));
   h = torch::leaky_relu(h, options_.negative_slope);
   return conv2->forward(circular_pad(h, options_.kernel2 / 2));

@@ -53,11 +53,21 @@ LevelTables make_tables(const MultilevelBlock& b, SubLevel level, int w) {
   return t;
 }
 
-// Periodic padding by index gathering (it wraps as often as needed on small lattices).
-torch::Tensor circular_pad(const torch::Tensor& x, int pad) {
-  const auto m = x.size(2);
-  auto idx = torch::remainder(torch::arange(-pad, m + pad, torch::TensorOptions().dtype(torch::kLong).device(x.device())), m);
-  return x.index_select(2, idx).index_select(3, idx);
+// The field of block k's fine lattice, (B, m * m) in dtype/device `opt`: the finest
+// field at that block's stride.
+torch::Tensor block_lattice(const torch::Tensor& field, const MultilevelPartition& partition, int k,
+                            const torch::TensorOptions& opt) {
+  using torch::indexing::Slice;
+  const std::int64_t n = partition.size(), s = partition.stride(k);
+  return field.index({Slice(), Slice(0, n, s), Slice(0, n, s)}).to(opt).reshape({field.size(0), -1});
+}
+
+// log q of the coarsest lattice: the field at the coarsest stride, under the coarse model.
+torch::Tensor coarse_log_prob(const torch::Tensor& field, const MultilevelPartition& partition,
+                              GenerativeSampler& coarse) {
+  using torch::indexing::Slice;
+  const std::int64_t n = partition.size(), s = partition.coarsest_stride();
+  return coarse.log_prob(field.index({Slice(), Slice(0, n, s), Slice(0, n, s)}).contiguous());
 }
 
 }  // namespace
@@ -65,6 +75,7 @@ torch::Tensor circular_pad(const torch::Tensor& x, int pad) {
 struct RigcsFieldSampler::Impl {
   std::vector<ConditionalCnn> nets_a, nets_b;
   std::vector<std::array<LevelTables, 2>> tables;  // per block: a, b
+  std::vector<torch::Tensor> coarse_sites;         // per block: MultilevelBlock::coarse_sites, int64
   GaussianMixtureHead head;
   int w = 0;
 
@@ -99,6 +110,7 @@ RigcsFieldSampler::RigcsFieldSampler(const RigcsFieldOptions& options, std::shar
     impl_->nets_b.emplace_back(c);
     const auto& b = partition_.block(k);
     impl_->tables.push_back({make_tables(b, SubLevel::A, impl_->w), make_tables(b, SubLevel::B, impl_->w)});
+    impl_->coarse_sites.push_back(torch::tensor(std::vector<std::int64_t>(b.coarse_sites.begin(), b.coarse_sites.end())));
   }
 }
 
@@ -127,13 +139,11 @@ SampleBatch RigcsFieldSampler::sample(std::int64_t batch, torch::Generator& gen)
     const auto& blk = partition_.block(k);
     const int m = blk.fine_size;
     auto fine = torch::zeros({batch, static_cast<std::int64_t>(m) * m}, wopt);
-    auto coarse_sites = torch::tensor(std::vector<std::int64_t>(blk.coarse_sites.begin(), blk.coarse_sites.end()),
-                                      torch::TensorOptions().dtype(torch::kLong).device(wopt.device()));
-    fine.index_copy_(1, coarse_sites, x);
+    fine.index_copy_(1, impl_->coarse_sites[static_cast<std::size_t>(k)], x);
     for (SubLevel level : {SubLevel::A, SubLevel::B}) {
       auto& t = impl_->table(k, level);
       auto& net = impl_->net(k, level);
-      auto window = t.window.to(wopt.device());
+      const auto& window = t.window;
       auto known = t.known.to(wopt);
       const auto sites_cpu = t.sites.cpu();  // the tables follow the nets to their device
       const auto sites = sites_cpu.accessor<std::int64_t, 1>();
@@ -158,12 +168,9 @@ torch::Tensor RigcsFieldSampler::log_prob(const torch::Tensor& field) {
   RIGCS_CHECK(field.dim() == 3 && field.size(1) == n && field.size(2) == n,
               "RiGCS (field) on " << n << "x" << n << " got a field of shape " << field.sizes());
   const auto wopt = impl_->nets_a.front()->conv1->weight.options();
-  const std::int64_t s0 = partition_.coarsest_stride();
-  using torch::indexing::Slice;
-  auto lq = coarse_->log_prob(field.index({Slice(), Slice(0, n, s0), Slice(0, n, s0)}).contiguous());
+  auto lq = coarse_log_prob(field, partition_, *coarse_);
   for (int k = 0; k < partition_.blocks(); ++k) {
-    const std::int64_t s = partition_.stride(k);
-    auto fine = field.index({Slice(), Slice(0, n, s), Slice(0, n, s)}).to(wopt).reshape({field.size(0), -1});
+    auto fine = block_lattice(field, partition_, k, wopt);
     for (SubLevel level : {SubLevel::A, SubLevel::B}) {
       auto params = level_params(fine, k, level);
       auto values = fine.index_select(1, impl_->table(k, level).sites.to(wopt.device()));
@@ -175,28 +182,21 @@ torch::Tensor RigcsFieldSampler::log_prob(const torch::Tensor& field) {
 
 torch::Tensor RigcsFieldSampler::log_prob_reference(const torch::Tensor& field) {
   torch::NoGradGuard no_grad;
-  const int n = partition_.size();
   const auto wopt = impl_->nets_a.front()->conv1->weight.options();
-  const std::int64_t s0 = partition_.coarsest_stride();
-  using torch::indexing::Slice;
-  auto lq = coarse_->log_prob(field.index({Slice(), Slice(0, n, s0), Slice(0, n, s0)}).contiguous());
+  auto lq = coarse_log_prob(field, partition_, *coarse_);
   for (int k = 0; k < partition_.blocks(); ++k) {
     const auto& blk = partition_.block(k);
     const int m = blk.fine_size;
-    const std::int64_t s = partition_.stride(k);
-    auto fine = field.index({Slice(), Slice(0, n, s), Slice(0, n, s)}).to(wopt).reshape({field.size(0), m * m});
+    auto fine = block_lattice(field, partition_, k, wopt);
     // What is known, grown site by site as the levels are drawn.
     auto known = torch::zeros({m * m}, wopt);
     for (int v : blk.coarse_sites) known[v] = 1.0;
     for (SubLevel level : {SubLevel::A, SubLevel::B}) {
       auto& net = impl_->net(k, level);
-      const int pad = impl_->w / 2;
       for (int v : blk.sites(level)) {
         // The whole periodic lattice through the net, the output at v read off.
         auto inp = torch::stack({fine * known, known.expand_as(fine)}, 1).view({field.size(0), 2, m, m});
-        auto h = torch::leaky_relu(net->conv1->forward(circular_pad(inp, pad)), options_.negative_slope);
-        auto out = net->conv2->forward(h);  // (B, 3H, m, m)
-        auto at_v = out.flatten(2).select(2, v);
+        auto at_v = net->forward_logits(inp).flatten(2).select(2, v);  // (B, 3H)
         lq = lq + impl_->head.log_density(at_v, fine.select(1, v));
         known[v] = 1.0;
       }
@@ -226,6 +226,7 @@ void RigcsFieldSampler::to(const torch::Device& device) {
   coarse_->to(device);
   for (auto& n : impl_->nets_a) n->to(device);
   for (auto& n : impl_->nets_b) n->to(device);
+  for (auto& c : impl_->coarse_sites) c = c.to(device);
   for (auto& lv : impl_->tables)
     for (auto& t : lv) {
       t.sites = t.sites.to(device);

@@ -71,5 +71,13 @@ inline double json_field(const std::string& json, const std::string& key, const 
   return json_number(json.substr(pos), field);
 }
 
+// Expects the estimate `key` of an `analyze --json` output within 4 of its errors of
+// `exact`; returns the error.
+inline double expect_within_4_sigma(const std::string& json, const std::string& key, double exact,
+                                    const std::string& what = "") {
+  const double x = json_field(json, key, "value"), dx = json_field(json, key, "error");
+  EXPECT_LT(std::abs(x - exact), 4 * dx) << what << key << " = " << x << " +- " << dx << ", exact " << exact;
+  return dx;
+}
 
 }  // namespace rigcs::testing

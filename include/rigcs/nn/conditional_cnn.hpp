@@ -19,7 +19,7 @@ struct ConditionalCnnOptions {
   double negative_slope = 0.1;  // LeakyReLU slope
   // Ising: 1 in (the spins, 0 where not drawn), 1 out (the logit). A real field
   // (RigcsFieldSampler): 2 in (the field where known, the known mask), 3 H out (a
-  // Gaussian mixture); only the patch form is used then.
+  // Gaussian mixture).
   int in_channels = 1;
   int out_channels = 1;
 };
@@ -28,7 +28,8 @@ class ConditionalCnnImpl : public torch::nn::Module {
  public:
   explicit ConditionalCnnImpl(const ConditionalCnnOptions& options = {});
 
-  // Whole periodic lattice (B, 1, m, m) -> logits (B, 1, m, m).
+  // Whole periodic lattice (B, in_channels, m, m) -> outputs (B, out_channels, m, m)
+  // (Ising: the logits).
   torch::Tensor forward_logits(const torch::Tensor& lattice);
   // Whole periodic lattice -> P(s = +1) at every site.
   torch::Tensor forward(const torch::Tensor& lattice);
