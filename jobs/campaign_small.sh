@@ -17,7 +17,9 @@
 #   RANKS=2           MPI ranks of the parallel steps (mpirun -np RANKS)
 #   CAMPAIGN_NS="4 8 16"             lattice sizes (each must have a row in the table below:
 #                                    4, 8, 16, 32, 64)
-#   METHODS="wolff ais van mlmc_hb han rigcs"   methods to run
+#   METHODS="wolff ais van mlmc_hb han rigcs"   methods to run; van_published adds the
+#                     published VAN with beta annealing (input/campaign/van_published.ini,
+#                     N <= 16; "VAN (annealed)" in the figures)
 #   QUICK=1           a smoke test: every step count and sample count divided by 10
 #   VERBOSE=1         show the rigcs output on the terminal too (always in OUTDIR/logs)
 set -euo pipefail
@@ -27,7 +29,7 @@ outdir=""
 for a in "$@"; do
   case $a in
     --doc-figures) doc_figures=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     -*) echo "unknown option $a" >&2; exit 2 ;;
     *) [ -z "$outdir" ] || { echo "one OUTDIR only" >&2; exit 2; }; outdir=$a ;;
   esac
@@ -70,6 +72,9 @@ declare -A wolff_meas=([4]=50000 [8]=50000 [16]=50000 [32]=50000 [64]=50000)
 declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=1048576)
 declare -A ais_traj=([4]=4000 [8]=4000 [16]=4000 [32]=2000 [64]=600)
 declare -A van_steps=([4]=300 [8]=500 [16]=500 [32]=- [64]=-)
+# The published VAN (van_published), annealed with 0.99: 1 rank measured 5.6, 0.9 and
+# 0.14 steps/s at N = 4, 8, 16 (2026-12-01, the other core busy).
+declare -A vanp_steps=([4]=500 [8]=1000 [16]=500 [32]=- [64]=-)
 declare -A mlmc_steps=([4]=200 [8]=200 [16]=300 [32]=300 [64]=300)
 declare -A rigcs_steps=([4]=150,300 [8]=150,150,400 [16]=150,150,300,800 [32]=shipped [64]=shipped)
 declare -A han_steps=([4]=300 [8]=6000 [16]=4000 [32]=3000 [64]=1000)
@@ -120,8 +125,8 @@ for n in $ns; do
   smp="--sample.count=$(scale $samples 2000) --sample.p_count=$(scale $p_count 500)"
   for m in $methods; do
     f=$outdir/${m}_N$n.h5
-    if [ "$m" = van ] && [ "${van_steps[$n]}" = - ]; then
-      echo "VAN is not run at N = $n (its training cost; see the size table of $0)"
+    if { [ "$m" = van ] && [ "${van_steps[$n]}" = - ]; } || { [ "$m" = van_published ] && [ "${vanp_steps[$n]}" = - ]; }; then
+      echo "$m is not run at N = $n (its training cost; see the size table of $0)"
       continue
     fi
     if [ "$m" = rigcs ] && [ "${rigcs_steps[$n]}" = shipped ]; then
@@ -140,9 +145,10 @@ for n in $ns; do
       ais)
         plan+=("$(words "$m" "$n" ais "$f" "$decks/ais.ini" $common "--ais.steps=$(scale "${ais_steps[$n]}" 20)" "--ais.trajectories=$(scale "${ais_traj[$n]}" 400)")")
         plan+=("$(words "$m" "$n" analyze "$f")") ;;
-      van|mlmc_hb|han|rigcs)
+      van|van_published|mlmc_hb|han|rigcs)
         case $m in
           van) o="--train.steps=$(scale "${van_steps[$n]}" 10)" ;;
+          van_published) o="--train.steps=$(scale "${vanp_steps[$n]}" 10)" ;;
           han) o="--train.steps=$(scale "${han_steps[$n]}" 10) --train.batch=${han_batch[$n]}" ;;
           mlmc_hb) o="--train.steps=$(scale "${mlmc_steps[$n]}" 10)" ;;
           rigcs) o="--train.stage_steps=$(scale_list "${rigcs_steps[$n]}") --train.stage_batch=$(batch_list "${rigcs_steps[$n]}")" ;;
@@ -150,12 +156,12 @@ for n in $ns; do
         plan+=("$(words "$m" "$n" train "$f" "$decks/$m.ini" $common $o $smp)")
         plan+=("$(words "$m" "$n" sample "$f" "$decks/$m.ini" $common $o $smp)")
         plan+=("$(words "$m" "$n" analyze "$f")") ;;
-      *) echo "unknown method '$m' (wolff ais van mlmc_hb han rigcs)" >&2; exit 2 ;;
+      *) echo "unknown method '$m' (wolff ais van van_published mlmc_hb han rigcs)" >&2; exit 2 ;;
     esac
   done
 done
 
-declare -A name=([wolff]="Wolff MCMC" [ais]="Cluster-AIS" [van]=VAN [mlmc_hb]=MLMC-HB [han]=HAN [rigcs]=RiGCS)
+declare -A name=([wolff]="Wolff MCMC" [ais]="Cluster-AIS" [van]=VAN [van_published]="VAN (ann.)" [mlmc_hb]=MLMC-HB [han]=HAN [rigcs]=RiGCS)
 total=${#plan[@]}
 echo "rigcs comparison campaign: N = $ns, methods: $methods, $RANKS ranks, QUICK=$quick"
 echo "output: $outdir (logs in $outdir/logs), binary: $RIGCS"

@@ -214,6 +214,7 @@ Command make_train_command() {
       opt.lr = plan.lr[static_cast<std::size_t>(stage)];
       opt.decay_steps = plan.steps[static_cast<std::size_t>(stage)];
       opt.lr_end_factor = plan.lr_end;
+      opt.beta_anneal = p.get_real("train.beta_anneal");
       opt.seed = static_cast<std::uint64_t>(p.get_int("run.seed")) + 7919ULL * static_cast<std::uint64_t>(stage);
       ReverseKlTrainer trainer(*model, opt, comm);
       if (!resume.group.empty() && stage == resume.stage) {
@@ -272,13 +273,18 @@ Command make_train_command() {
                                                      << ": " << collapse.describe()
                                                      << "; it draws a few configurations over and over, and its "
                                                         "estimates would be meaningless. Lower train.lr (now "
-                                                     << opt.lr << ") and start anew with --overwrite; "
+                                                     << opt.lr << ") or anneal the target (train.beta_anneal, e.g. 0.998), and "
+                                                        "start anew with --overwrite; "
                                                         "train.collapse_entropy = 0 switches this check off. "
                                                         "The collapsed model is kept in "
                                                      << output);
         }
         char extra[160];
-        std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f", s.loss, s.mean_f, s.ess);
+        if (opt.beta_anneal > 0)
+          std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f  anneal %.4f", s.loss, s.mean_f,
+                        s.ess, s.anneal);
+        else
+          std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f", s.loss, s.mean_f, s.ess);
         progress.update(trainer.steps_done(), extra);
         // A signal on any rank stops all of them at the same step; so does the step
         // budget of this job (walltime-limited queues).

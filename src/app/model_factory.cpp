@@ -73,6 +73,11 @@ void declare_train_keys(ParamRegistry& r) {
       .add_real_list("train.stage_lr", "", 0, 10, "rigcs: Adam learning rate per stage; empty: train.lr each", true)
       .add_real("train.lr_end", 1.0, 1e-6, 1,
                 "learning rate at the end of each stage as a fraction of its start, reached by cosine decay; 1: constant")
+      .add_real("train.beta_anneal", 0.0, 0, 0.999999,
+                "anneal the target as in the VAN paper (Wu, Wang, Zhang 2019): step k of each stage trains on "
+                "exp(-a_k S) with a_k = 1 - beta_anneal^k (Ising: a_k beta H), rising from about 0 to 1 (e.g. 0.998: "
+                "a_k = 0.63 at step 500, 0.98 at 2000); keeps a deep VAN from collapsing onto the ground states early. "
+                "The logged mean f and ESS are those of the true target; 0: no annealing")
       .add_int("train.checkpoint_every", 100, 1, 100000000, "steps between checkpoints (and at the end of every stage)")
       .add_int("train.job_steps", 0, 0, 100000000,
                "stop cleanly after this many steps in this job (checkpointed; the next run resumes); 0: no limit")

@@ -63,6 +63,8 @@ ReverseKlTrainer::ReverseKlTrainer(GenerativeSampler& model, const ReverseKlOpti
   RIGCS_CHECK(opt.lr_end_factor > 0 && opt.lr_end_factor <= 1,
               "final learning-rate factor must be in (0, 1], got " << opt.lr_end_factor);
   RIGCS_CHECK(std::isfinite(opt.beta), "beta must be finite, got " << opt.beta);
+  RIGCS_CHECK(opt.beta_anneal >= 0 && opt.beta_anneal < 1,
+              "annealing rate must be in [0, 1), got " << opt.beta_anneal);
   // Every rank starts from rank 0's weights (one broadcast, through double so that
   // any parameter dtype survives exactly).
   torch::NoGradGuard no_grad;
@@ -92,6 +94,11 @@ double ReverseKlTrainer::learning_rate(std::int64_t k) const {
   const double pi = 3.14159265358979323846;
   return o.lr * (o.lr_end_factor + (1.0 - o.lr_end_factor) * 0.5 * (1.0 + std::cos(pi * x)));
 }
+double ReverseKlTrainer::anneal_factor(std::int64_t k) const {
+  const double r = impl_->opt.beta_anneal;
+  if (r <= 0) return 1.0;
+  return 1.0 - std::pow(r, static_cast<double>(std::max<std::int64_t>(k, 1)));
+}
 const ReverseKlOptions& ReverseKlTrainer::options() const { return impl_->opt; }
 GenerativeSampler& ReverseKlTrainer::model() { return impl_->model; }
 
@@ -119,22 +126,28 @@ TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins,
   for (auto& p : params)
     if (p.grad().defined()) p.mutable_grad().zero_();
 
-  // f = beta H + log q, detached; log w = -f.
-  torch::Tensor f;
-  double stats[3] = {0.0, static_cast<double>(b), 0.0};  // sum f, count, sum log q
+  // f = beta H + log q, detached; log w = -f. With annealing the loss uses
+  // f_a = a beta H + log q (the tempered target); the statistics stay those of f.
+  const double a = anneal_factor(s.steps + 1);
+  torch::Tensor f, f_loss;
+  double stats[4] = {0.0, static_cast<double>(b), 0.0, 0.0};  // sum f, count, sum log q, sum f_a
   double lse_w = -std::numeric_limits<double>::infinity();
   double lse_w2 = lse_w;
   if (b > 0) {
     torch::NoGradGuard no_grad;
     auto s64 = local_spins.to(torch::kFloat64);
-    auto beta_h = o.action ? o.action(s64).to(torch::kFloat64) : o.beta * ising_energy(s64, o.j);
-    f = (beta_h.to(log_q.device()) + log_q.detach()).to(torch::kFloat64);
+    auto beta_h = (o.action ? o.action(s64).to(torch::kFloat64) : o.beta * ising_energy(s64, o.j))
+                      .to(log_q.device());
+    auto lq = log_q.detach().to(torch::kFloat64);
+    f = beta_h + lq;
+    f_loss = a == 1.0 ? f : a * beta_h + lq;
     stats[0] = f.sum().item<double>();
-    stats[2] = log_q.detach().to(torch::kFloat64).sum().item<double>();
+    stats[2] = lq.sum().item<double>();
+    stats[3] = f_loss.sum().item<double>();
     lse_w = torch::logsumexp(-f, 0).item<double>();
     lse_w2 = torch::logsumexp(-2.0 * f, 0).item<double>();
   }
-  s.comm.allreduce_sum(stats, 3);
+  s.comm.allreduce_sum(stats, 4);
   RIGCS_CHECK(static_cast<std::int64_t>(stats[1]) == global_batch,
               "ranks hold " << stats[1] << " samples in all, but the global batch is "
                             << global_batch);
@@ -142,9 +155,10 @@ TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins,
   // The baseline is the mean of f over the GLOBAL batch, so every rank's term belongs
   // to the same loss; each rank's sum is divided by the global count.
   const double mean_f = stats[0] / m;
+  const double mean_f_loss = stats[3] / m;
   double local_loss = 0.0;
   if (b > 0) {
-    auto loss = ((f - mean_f) * log_q).sum() / m;
+    auto loss = ((f_loss - mean_f_loss) * log_q).sum() / m;
     loss.backward();
     local_loss = loss.item<double>();
   }
@@ -180,6 +194,7 @@ TrainStepStats ReverseKlTrainer::gradient_from(const torch::Tensor& local_spins,
   st.step = s.steps;
   st.loss = global_loss;
   st.mean_f = mean_f;
+  st.anneal = a;
   st.entropy = -stats[2] / m;
   const double l1 = logsumexp_allreduce(s.comm, lse_w);
   const double l2 = logsumexp_allreduce(s.comm, lse_w2);

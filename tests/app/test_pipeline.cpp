@@ -81,6 +81,32 @@ TEST_F(Pipeline, VanTrainSampleAnalyze) {
   EXPECT_NE(cli.err.str().find("model.N"), std::string::npos) << cli.err.str();
 }
 
+// train.beta_anneal: the annealed VAN trains through the CLI to an unbiased lnZ, the
+// deck in the run file records the rate, and a rate outside [0, 1) is refused by key.
+TEST_F(Pipeline, AnnealedVanTrainsToTheExactLnZ) {
+  const std::string dir = shared_temp_dir(*cli.comm, "van_anneal");
+  const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=van", "--van.half_kernel=2",
+                                         "--van.width=8", "--run.output=" + dir + "/van.h5", "--quiet"};
+  EXPECT_EQ(cli.run(args({"train"}, args(deck, {"--train.beta_anneal=1"}))), 1);
+  EXPECT_NE(cli.err.str().find("train.beta_anneal"), std::string::npos) << cli.err.str();
+  ASSERT_EQ(cli.run(args({"train"}, args(deck, {"--train.steps=250", "--train.batch=256", "--train.lr=0.01",
+                                                "--train.beta_anneal=0.97"}))),
+            0)
+      << cli.err.str();
+  ASSERT_EQ(cli.run(args({"sample"}, args(deck, {"--sample.count=6000", "--sample.chunk=1000", "--sample.p_count=0"}))),
+            0)
+      << cli.err.str();
+  ASSERT_EQ(cli.run({"analyze", dir + "/van.h5", "--json"}), 0) << cli.err.str();
+  if (cli.comm->is_root()) {
+    const std::string j = cli.out.str();
+    expect_lnz_unbiased(j, kLnZ4, "annealed van");
+    EXPECT_GT(json_field(j, "ess", "value"), 0.8);
+    H5File f = H5File::open_read(dir + "/van.h5");
+    EXPECT_NE(f.attr_string("/", "deck").find("beta_anneal = 0.97"), std::string::npos) << f.attr_string("/", "deck");
+  }
+  cli.comm->barrier();
+}
+
 TEST_F(Pipeline, KilledTrainingResumesBitwise) {
   const std::string dir = shared_temp_dir(*cli.comm, "resume");
   const std::vector<std::string> deck = {"--model.N=4", "--sampler.kind=rigcs", "--multilevel.N0=1", "--van.half_kernel=1",

@@ -36,6 +36,13 @@ struct ReverseKlOptions {
   // count only, so resumed runs continue it exactly.
   std::int64_t decay_steps = 0;
   double lr_end_factor = 1.0;
+  // Annealing of the target (Wu, Wang and Zhang 2019, the VAN paper): step k (1-based)
+  // trains on the tempered target exp(-a_k S) with a_k = 1 - beta_anneal^k, which
+  // starts near 0 (beta = 0: every configuration equally likely) and tends to 1. It
+  // keeps a model from collapsing onto the ground states early. 0: no annealing
+  // (a_k = 1). A function of the step count only, so resumed runs continue it exactly.
+  // The reported mean_f and ESS are always those of the true target S.
+  double beta_anneal = 0.0;
   std::uint64_t seed = 0;
 };
 
@@ -43,6 +50,7 @@ struct TrainStepStats {
   std::int64_t step = 0;   // steps done after this one (1 after the first)
   double loss = 0;         // REINFORCE surrogate over the global batch
   double mean_f = 0;       // global mean of beta H + log q: an upper bound of beta F
+  double anneal = 1;       // the annealing factor a_k the loss used (ReverseKlOptions::beta_anneal)
   double ess = 0;          // batch ESS per sample, (sum w)^2 / (M sum w^2), global
   double entropy = 0;      // -mean log q over the global batch (nats): the model's entropy
   double seconds = 0;      // wall time of the step on this rank
@@ -77,6 +85,8 @@ class ReverseKlTrainer {
   std::int64_t steps_done() const;
   // The learning rate of step k (1-based), with the decay above.
   double learning_rate(std::int64_t k) const;
+  // The annealing factor a_k of step k (1-based): 1 - beta_anneal^k, 1 without annealing.
+  double anneal_factor(std::int64_t k) const;
   const ReverseKlOptions& options() const;
   GenerativeSampler& model();
 
