@@ -65,10 +65,11 @@ decks=$here/input/campaign
 #   4  | 0.4406868 | 50000            | 1024 x 4000       | 300       | 200               | 150,300                           | 300 x 256
 #   8  | 0.4406868 | 50000            | 4096 x 4000       | 500       | 200               | 150,150,400                       | 6000 x 512
 #   16 | 0.4406868 | 50000            | 16384 x 4000      | 500       | 300               | 150,150,300,800                   | 4000 x 512
-#   32 | 0.44      | 50000            | 65536 x 2000      | -         | 300               | shipped model, 1e6 samples        | 22000 x 256
+#   32 | 0.44      | 50000            | 65536 x 2000      | -         | 300               | shipped model, 1e6 samples        | 36000 x 256
 #   64 | 0.44      | 50000            | 1048576 x 600     | -         | 300               | shipped model, 1e6 samples        | 1000 x 128
-# HAN at N = 32: 22000 steps (37 min on one core, ESS 0.60, measured 2026-12-01) where the
-# committed figures' run had 3000 (ESS 0.015); about half of RiGCS's training CPU time.
+# HAN at N = 32: 36000 steps (68 min on one core, ESS 0.746; 22000 gave 0.60; measured
+# 2026-12-02) where the committed figures' run had 3000 (ESS 0.015); about RiGCS's
+# training CPU time at N = 32. Campaign to N = 64 on 2 ranks: about 2 h (estimate).
 declare -A beta_of=([4]=0.4406868 [8]=0.4406868 [16]=0.4406868 [32]=0.44 [64]=0.44)
 declare -A wolff_meas=([4]=50000 [8]=50000 [16]=50000 [32]=50000 [64]=50000)
 declare -A ais_steps=([4]=1024 [8]=4096 [16]=16384 [32]=65536 [64]=1048576)
@@ -79,7 +80,7 @@ declare -A van_steps=([4]=300 [8]=500 [16]=500 [32]=- [64]=-)
 declare -A vanp_steps=([4]=500 [8]=1000 [16]=500 [32]=- [64]=-)
 declare -A mlmc_steps=([4]=200 [8]=200 [16]=300 [32]=300 [64]=300)
 declare -A rigcs_steps=([4]=150,300 [8]=150,150,400 [16]=150,150,300,800 [32]=shipped [64]=shipped)
-declare -A han_steps=([4]=300 [8]=6000 [16]=4000 [32]=22000 [64]=1000)
+declare -A han_steps=([4]=300 [8]=6000 [16]=4000 [32]=36000 [64]=1000)
 declare -A han_batch=([4]=256 [8]=512 [16]=512 [32]=256 [64]=128)
 samples=20000 p_count=5000 shipped_samples=1000000
 # ---------------------------------------------------------------------------------------
