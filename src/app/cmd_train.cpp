@@ -280,11 +280,9 @@ Command make_train_command() {
                                                      << output);
         }
         char extra[160];
-        if (opt.beta_anneal > 0)
-          std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f  anneal %.4f", s.loss, s.mean_f,
-                        s.ess, s.anneal);
-        else
-          std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f", s.loss, s.mean_f, s.ess);
+        const int len = std::snprintf(extra, sizeof extra, "loss %+.4e  mean f %.6f  ESS %.4f", s.loss, s.mean_f, s.ess);
+        if (opt.beta_anneal > 0 && len > 0 && static_cast<std::size_t>(len) < sizeof extra)
+          std::snprintf(extra + len, sizeof extra - static_cast<std::size_t>(len), "  anneal %.4f", s.anneal);
         progress.update(trainer.steps_done(), extra);
         // A signal on any rank stops all of them at the same step; so does the step
         // budget of this job (walltime-limited queues).
