@@ -37,8 +37,14 @@ void declare_sampler_keys(ParamRegistry& r) {
       .add_int("rigcs.kernel2", 5, 1, 31, "second kernel of the conditional CNNs (odd)")
       .add_string("rigcs.conditional", "cnn",
                   "architecture of the conditional nets: cnn (published) or transformer (paper appendix H.3: an "
-                  "encoder-only transformer over the same (kernel1 + kernel2 - 1)^2 window, with the same masks)",
+                  "encoder-only transformer; what it sees is rigcs.transformer_context)",
                   {"cnn", "transformer"})
+      .add_string("rigcs.transformer_context", "lattice",
+                  "transformer conditionals: lattice (the block's whole fine lattice, causal in the level's drawing "
+                  "order, one token per site) or window (the CNN's (kernel1 + kernel2 - 1)^2 window per site, with "
+                  "its masks: about window^2 times the cost per site); position biases cover displacements inside "
+                  "the window either way",
+                  {"lattice", "window"})
       .add_int("rigcs.transformer_depth", 5, 1, 64, "transformer conditionals: encoder blocks (paper: 5)")
       .add_int("rigcs.transformer_heads", 8, 1, 64, "transformer conditionals: attention heads (paper: 8)")
       .add_int("rigcs.transformer_width", 64, 1, 4096,
@@ -240,6 +246,8 @@ RigcsOptions rigcs_options(const Params& p, int blocks) {
   o.transformer_heads = static_cast<int>(p.get_int("rigcs.transformer_heads"));
   o.transformer_width = static_cast<int>(p.get_int("rigcs.transformer_width"));
   o.transformer_ff = static_cast<int>(p.get_int("rigcs.transformer_ff"));
+  o.transformer_context =
+      p.get_string("rigcs.transformer_context") == "window" ? TransformerContext::Window : TransformerContext::Lattice;
   RIGCS_CHECK(o.transformer_width % o.transformer_heads == 0,
               "rigcs.transformer_width = " << o.transformer_width << " must be a multiple of rigcs.transformer_heads = "
                                            << o.transformer_heads);
@@ -371,7 +379,8 @@ void check_compatible_deck(const Params& current, const std::string& stored_deck
                           "van.depth", "van.width", "van.half_kernel", "van.z2", "van.residual",
                           "sampler.mixture_components", "multilevel.N0", "rigcs.channels",
                           "rigcs.kernel1", "rigcs.kernel2", "rigcs.conditional", "rigcs.transformer_depth",
-                          "rigcs.transformer_heads", "rigcs.transformer_width", "rigcs.transformer_ff", "han.width", "han.depth",
+                          "rigcs.transformer_heads", "rigcs.transformer_width", "rigcs.transformer_ff",
+                          "rigcs.transformer_context", "han.width", "han.depth",
                           "han.boundary_width", "han.boundary_depth", "han.z2"}) {
     RIGCS_CHECK(stored.text(key) == current.text(key),
                 file << " was written with " << key << " = " << stored.text(key) << ", but the deck says "

@@ -8,6 +8,7 @@
 #include "rigcs/core/error.hpp"
 #include "rigcs/nn/conditional_cnn.hpp"
 #include "rigcs/nn/conditional_transformer.hpp"
+#include "rigcs/nn/level_transformer.hpp"
 #include "incremental_level.hpp"
 
 namespace rigcs {
@@ -70,12 +71,16 @@ struct LevelTables {
   };
   std::vector<Group> groups;  // net: sites of equal dependency depth, in depth order
   bool transformer = false;
+  bool lattice = false;  // a lattice-context transformer (ltnet, lt); else the window one (tnet)
   ConditionalCnn net{nullptr};
   ConditionalTransformer tnet{nullptr};
+  LevelTransformer ltnet{nullptr};
+  LevelTransformerTables lt;
 
-  // The net's parameters (either kind).
-  std::vector<torch::Tensor> net_parameters() { return transformer ? tnet->parameters() : net->parameters(); }
+  // The net's parameters (any kind).
+  std::vector<torch::Tensor> net_parameters() { return module().parameters(); }
   torch::nn::Module& module() {
+    if (lattice) return *ltnet;
     return transformer ? static_cast<torch::nn::Module&>(*tnet) : static_cast<torch::nn::Module&>(*net);
   }
 };
@@ -86,6 +91,7 @@ struct RigcsSampler::Impl {
   GradientPath gradient_path = GradientPath::Automatic;
   std::vector<LevelTables> levels;  // block 0 a, block 0 b, block 1 a, ...
   bool transformer = false;
+  bool lattice = false;
 
   // A parameter of the first net: its device and dtype are the model's.
   const torch::Tensor first_net_parameter() { return levels.front().net_parameters().front(); }
@@ -136,6 +142,22 @@ LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, in
   }
   lv.known = torch::tensor(known, torch::kFloat);
   lv.transformer = o.conditional == ConditionalKind::Transformer;
+  lv.lattice = lv.transformer && o.transformer_context == TransformerContext::Lattice;
+  if (lv.lattice) {
+    // The whole fine lattice: no windows and no groups (every site sees the earlier ones).
+    std::vector<int> known_sites;
+    for (int u = 0; u < m * m; ++u)
+      if (known[static_cast<std::size_t>(u)] > 0) known_sites.push_back(u);
+    lv.lt = make_level_transformer_tables(m, known_sites, sites, w / 2);
+    LevelTransformerOptions t;
+    t.depth = o.transformer_depth;
+    t.heads = o.transformer_heads;
+    t.width = o.transformer_width;
+    t.ff = o.transformer_ff;
+    t.radius = w / 2;
+    lv.ltnet = LevelTransformer(t);
+    return lv;
+  }
   const int ww = w * w;
   const auto rows = static_cast<std::int64_t>(p);
   std::int64_t k_tokens = 1;
@@ -227,6 +249,7 @@ RigcsSampler::RigcsSampler(const RigcsOptions& options, std::shared_ptr<Generati
   RIGCS_CHECK(options.blocks >= 1, "RiGCS needs at least one block, got B = " << options.blocks);
   impl_->window = options.kernel1 + options.kernel2 - 1;
   impl_->transformer = options.conditional == ConditionalKind::Transformer;
+  impl_->lattice = impl_->transformer && options.transformer_context == TransformerContext::Lattice;
   for (int k = 0; k < partition_.blocks(); ++k) {
     const MultilevelBlock& b = partition_.block(k);
     impl_->levels.push_back(make_net_level(b, k, SubLevel::A, impl_->window, options));
@@ -255,12 +278,22 @@ ConditionalCnn& RigcsSampler::net(int block, SubLevel level) {
 ConditionalTransformer& RigcsSampler::transformer(int block, SubLevel level) {
   RIGCS_CHECK(has_net(block, level), "level b of the last block is the exact heat bath, it has no net");
   RIGCS_CHECK(impl_->transformer, "this RiGCS model has CNN conditionals, not transformers");
+  RIGCS_CHECK(!impl_->lattice, "this RiGCS model has lattice-context transformers, not window ones");
   return impl_->level(block, level).tnet;
+}
+
+LevelTransformer& RigcsSampler::level_transformer(int block, SubLevel level) {
+  RIGCS_CHECK(has_net(block, level), "level b of the last block is the exact heat bath, it has no net");
+  RIGCS_CHECK(impl_->lattice, "this RiGCS model has no lattice-context transformer conditionals");
+  return impl_->level(block, level).ltnet;
 }
 
 std::vector<int> RigcsSampler::sampling_steps() const {
   std::vector<int> steps;
-  for (const auto& lv : impl_->levels) steps.push_back(lv.heat_bath ? 1 : static_cast<int>(lv.groups.size()));
+  for (const auto& lv : impl_->levels) {
+    const auto net_steps = lv.lattice ? lv.sites.size(0) : static_cast<std::int64_t>(lv.groups.size());
+    steps.push_back(lv.heat_bath ? 1 : static_cast<int>(net_steps));
+  }
   return steps;
 }
 
@@ -281,12 +314,27 @@ torch::Tensor window_logits(LevelTables& lv, const torch::Tensor& flat, const to
 }
 
 torch::Tensor level_window_logits(LevelTables& lv, const torch::Tensor& flat, int w) {
+  if (lv.lattice) return lv.ltnet->logits(flat.index_select(1, lv.lt.content_sites), lv.lt);
   return window_logits(lv, flat, lv.gather, lv.mask, lv.tok_gather, lv.tok_offset, lv.tok_known, w);
 }
 
 // The whole-lattice net on (B, 1, m, m), unknown spins 0 (the reference path).
 torch::Tensor whole_lattice_logits(LevelTables& lv, const torch::Tensor& lattice) {
   return lv.transformer ? lv.tnet->forward_logits(lattice) : lv.net->forward_logits(lattice);
+}
+
+// The logit (B) of the level's site t (drawing order) from the lattice (B, m * m), by
+// the reference path: the net run on the sites known when t was drawn, as a sequence
+// of its own (a lattice transformer: the level's earlier sites and the coarser ones;
+// the window nets: the whole lattice with the unknown sites 0).
+torch::Tensor reference_site_logit(LevelTables& lv, const torch::Tensor& flat_known, std::int64_t t, std::int64_t v) {
+  const auto batch = flat_known.size(0);
+  const auto m = lv.fine_size;
+  if (lv.lattice) {
+    auto pre = lv.lt.prefix(t);
+    return lv.ltnet->logits(flat_known.index_select(1, pre.content_sites), pre).reshape({batch});
+  }
+  return whole_lattice_logits(lv, flat_known.reshape({batch, 1, m, m})).reshape({batch, m * m}).select(1, v);
 }
 
 // log q of the given spins of one level, (B) float64, fast path.
@@ -308,6 +356,12 @@ double transformer_floats_per_sample(std::vector<LevelTables>& levels, const Rig
   double total = 0;
   for (auto& lv : levels) {
     if (lv.heat_bath || !lv.transformer) continue;
+    if (lv.lattice) {
+      // Content and query tokens, and the attention scores of both streams.
+      const double tc = static_cast<double>(lv.lt.content_class.size(0)), p = static_cast<double>(lv.sites.size(0));
+      total += (tc + p) * (o.transformer_ff + 6.0 * o.transformer_width) + o.transformer_heads * (tc + p) * tc;
+      continue;
+    }
     const double p = static_cast<double>(lv.tok_offset.size(0)), k = static_cast<double>(lv.tok_offset.size(1));
     total += p * k * (o.transformer_ff + o.transformer_heads * k + 6.0 * o.transformer_width);
   }
@@ -619,6 +673,18 @@ SampleBatch RigcsSampler::sample_impl(std::int64_t batch, torch::Generator& gen,
     } else if (incremental) {
       auto u = torch::rand({p, batch}, gen, dopt).contiguous();
       run_net_level(lv, flat, u.data_ptr<double>(), nullptr, log_q, with_grad, scores);
+    } else if (lv.lattice) {
+      // Site by site, the keys and values of the drawn sites cached; the uniforms of
+      // sample_reference (one (B) draw per site).
+      auto cache = lv.ltnet->begin(flat.index_select(1, lv.lt.content_sites.narrow(0, 0, lv.lt.known)), lv.lt);
+      auto sites = lv.sites.cpu();
+      for (std::int64_t t = 0; t < p; ++t) {
+        auto l64 = lv.ltnet->next_logit(cache, lv.lt).to(torch::kDouble);
+        auto own = plus_minus(torch::rand({batch}, gen, dopt), torch::sigmoid(l64));
+        flat.select(1, sites[t].item<std::int64_t>()).copy_(own);
+        log_q = log_q + torch::log_sigmoid(own * l64);
+        lv.ltnet->append(cache, lv.lt, own);
+      }
     } else {
       for (const auto& g : lv.groups) {
         const auto pg = g.sites.size(0);
@@ -658,8 +724,7 @@ SampleBatch RigcsSampler::sample_reference(std::int64_t batch, torch::Generator&
     auto sites = lv.sites.cpu();
     for (std::int64_t t = 0; t < p; ++t) {
       const std::int64_t v = sites[t].item<std::int64_t>();
-      auto logit = lv.heat_bath ? torch::Tensor()
-                                : whole_lattice_logits(lv, fine.unsqueeze(1)).reshape({batch, m * m}).select(1, v);
+      auto logit = lv.heat_bath ? torch::Tensor() : reference_site_logit(lv, flat, t, v);
       torch::Tensor field;
       if (lv.heat_bath) {
         auto nb = lv.neighbours.slice(0, 4 * t, 4 * t + 4);
@@ -704,7 +769,7 @@ torch::Tensor RigcsSampler::log_prob_reference(const torch::Tensor& spins) {
     auto state = xf * lv.known;
     for (std::int64_t t = 0; t < p; ++t) {
       const std::int64_t v = sites[t].item<std::int64_t>();
-      auto logit = whole_lattice_logits(lv, state.reshape({batch, 1, m, m})).reshape({batch, m * m}).select(1, v);
+      auto logit = reference_site_logit(lv, state, t, v);
       auto own = xf.select(1, v);
       log_q = log_q + torch::log_sigmoid(own.to(torch::kDouble) * logit.to(torch::kDouble));
       // Out of place: the net saved `state` for its backward pass.
@@ -747,6 +812,7 @@ void RigcsSampler::to(const torch::Device& device) {
     move(lv.tok_gather);
     move(lv.tok_offset);
     move(lv.tok_known);
+    lv.lt.to(device);
     for (auto& g : lv.groups) {
       move(g.sites);
       move(g.gather);
@@ -789,14 +855,18 @@ void RigcsSampler::transfer_from(RigcsSampler& smaller) {
               "model transfer between a " << (smaller.impl_->transformer ? "transformer" : "cnn") << " and a "
                                           << (impl_->transformer ? "transformer" : "cnn")
                                           << " conditional (rigcs.conditional)");
+  RIGCS_CHECK(smaller.impl_->lattice == impl_->lattice,
+              "model transfer between transformer contexts " << (smaller.impl_->lattice ? "lattice" : "window")
+                                                              << " and " << (impl_->lattice ? "lattice" : "window")
+                                                              << " (rigcs.transformer_context)");
   auto level_name = [](int block, SubLevel level) {
     return "block" + std::to_string(block) + (level == SubLevel::A ? ".a." : ".b.");
   };
   // Every tensor of the transformer by name; any missing or reshaped tensor is refused,
   // named, before this level is touched.
   auto copy_transformer = [&](int to_block, SubLevel to_level, int from_block, SubLevel from_level) {
-    auto src = smaller.transformer(from_block, from_level)->named_parameters();
-    auto dst = transformer(to_block, to_level)->named_parameters();
+    auto src = smaller.impl_->level(from_block, from_level).module().named_parameters();
+    auto dst = impl_->level(to_block, to_level).module().named_parameters();
     const std::string sn = level_name(from_block, from_level), dn = level_name(to_block, to_level);
     for (auto& d : dst) {
       const torch::Tensor* s = src.find(d.key());

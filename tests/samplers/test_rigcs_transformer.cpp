@@ -1,11 +1,14 @@
-// RiGCS with transformer conditionals (issue 13, paper appendix H.3): log q returned by
-// sample equals log_prob and the plain whole-lattice reference; the model is
-// normalised; a later site never changes an earlier logit; the checkpointed gradient
-// equals autograd through the reference; model transfer copies every transformer
-// tensor and refuses mismatched shapes, naming them.
+// RiGCS with transformer conditionals (issue 13, paper appendix H.3), both contexts
+// (the CNN's window, and the whole lattice with a causal mask over the level order):
+// log q returned by sample equals log_prob and the plain reference (the net run per site
+// on what was known when it was drawn); the model is normalised; a later site never
+// changes an earlier logit; the checkpointed gradient equals autograd through the
+// reference; model transfer copies every transformer tensor and refuses mismatched
+// shapes, naming them.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,6 +17,7 @@
 #include "samplers/sampler_test_util.hpp"
 #include "rigcs/core/error.hpp"
 #include "rigcs/nn/conditional_transformer.hpp"
+#include "rigcs/nn/level_transformer.hpp"
 #include "rigcs/samplers/mlmc_hb.hpp"
 #include "rigcs/samplers/rigcs_sampler.hpp"
 #include "rigcs/samplers/van.hpp"
@@ -22,14 +26,17 @@ using rigcs::ConditionalKind;
 using rigcs::RigcsOptions;
 using rigcs::RigcsSampler;
 using rigcs::SubLevel;
+using rigcs::TransformerContext;
 
 using namespace rigcs::testing;
 
 namespace {
 
 // A small transformer (the paper's size is checked once, on 4x4).
-RigcsOptions options(int n0, int blocks, int depth = 2, int heads = 2, int width = 8, int ff = 16) {
+RigcsOptions options_of(TransformerContext context, int n0, int blocks, int depth = 2, int heads = 2, int width = 8,
+                        int ff = 16) {
   RigcsOptions o;
+  o.transformer_context = context;
   o.coarsest_size = n0;
   o.blocks = blocks;
   o.conditional = ConditionalKind::Transformer;
@@ -50,17 +57,44 @@ void randomise(RigcsSampler& q, std::uint64_t seed, double scale = 0.5) {
   }
 }
 
-class RigcsTransformer : public ::testing::Test {
+// The parameters of one level's net ("block0.a." ...), by name.
+std::map<std::string, torch::Tensor> level_tensors(RigcsSampler& q, const std::string& prefix) {
+  std::map<std::string, torch::Tensor> out;
+  for (auto& p : q.named_parameters())
+    if (p.first.rfind(prefix, 0) == 0) out[p.first.substr(prefix.size())] = p.second;
+  return out;
+}
+
+bool same_level(RigcsSampler& a, const std::string& pa, RigcsSampler& b, const std::string& pb) {
+  auto ta = level_tensors(a, pa), tb = level_tensors(b, pb);
+  if (ta.empty() || ta.size() != tb.size()) return false;
+  for (auto& [name, t] : ta)
+    if (!tb.count(name) || !torch::equal(t, tb[name])) return false;
+  return true;
+}
+
+class RigcsTransformer : public ::testing::TestWithParam<TransformerContext> {
  protected:
   void SetUp() override {
     torch::set_num_threads(1);
     torch::manual_seed(13);
   }
+  RigcsOptions options(int n0, int blocks, int depth = 2, int heads = 2, int width = 8, int ff = 16) {
+    return options_of(GetParam(), n0, blocks, depth, heads, width, ff);
+  }
 };
+
+std::string context_name(const ::testing::TestParamInfo<TransformerContext>& info) {
+  return info.param == TransformerContext::Window ? "Window" : "Lattice";
+}
 
 }  // namespace
 
-TEST_F(RigcsTransformer, NamesAndPathChoice) {
+INSTANTIATE_TEST_SUITE_P(Contexts, RigcsTransformer,
+                         ::testing::Values(TransformerContext::Window, TransformerContext::Lattice), context_name);
+
+TEST(RigcsWindowTransformer, NamesAndPathChoice) {
+  auto options = [](int n0, int blocks) { return options_of(TransformerContext::Window, n0, blocks); };
   RigcsSampler q(options(2, 2), exact_coarse(2, 0.3));
   EXPECT_FALSE(q.uses_incremental_path());
   EXPECT_FALSE(q.uses_incremental_gradient());
@@ -78,9 +112,63 @@ TEST_F(RigcsTransformer, NamesAndPathChoice) {
   bad.width = 10;
   bad.heads = 4;
   EXPECT_THROW(rigcs::ConditionalTransformer{bad}, rigcs::Error);
+  EXPECT_THROW(q.level_transformer(0, SubLevel::A), rigcs::Error);
 }
 
-TEST_F(RigcsTransformer, SampledLogQEqualsLogProbAndReference) {
+TEST(RigcsLatticeTransformer, NamesTablesAndPathChoice) {
+  torch::set_num_threads(1);
+  RigcsSampler q(options_of(TransformerContext::Lattice, 2, 2), exact_coarse(2, 0.3));
+  EXPECT_FALSE(q.uses_incremental_path());
+  EXPECT_THROW(q.transformer(0, SubLevel::A), rigcs::Error);
+  EXPECT_NO_THROW(q.level_transformer(1, SubLevel::A));
+  int block1a = 0;
+  for (auto& p : q.named_parameters()) block1a += p.first.rfind("block1.a.", 0) == 0;
+  // value, query and class embeddings, 2 x 13 per block, final norm (2), head (2)
+  EXPECT_EQ(block1a, 3 + 2 * 13 + 2 + 2);
+  // Per head a bias for each displacement in the 9x9 window and one for the rest.
+  EXPECT_EQ(level_tensors(q, "block1.a.")["layer0.position_bias"].sizes(), (torch::IntArrayRef{2, 82}));
+  // One drawing step per net site (N = 8): 4 (block 0 a), 8 (b), 16 (block 1 a), then
+  // the heat bath in one.
+  EXPECT_EQ(q.sampling_steps(), (std::vector<int>{4, 8, 16, 1}));
+
+  // The tables of a 4x4 level: known sites 0 and 2, then sites 5, 7 in that order.
+  auto tb = rigcs::make_level_transformer_tables(4, {0, 2}, {5, 7}, 1);
+  EXPECT_EQ(tb.known, 2);
+  EXPECT_TRUE(torch::equal(tb.content_sites, torch::tensor({0, 2, 5, 7}, torch::kLong)));
+  EXPECT_TRUE(torch::equal(tb.content_class, torch::tensor({0, 0, 3, 3}, torch::kLong)));
+  auto seen = [](const torch::Tensor& mask) { return (mask == 0).to(torch::kInt); };
+  // Known sites see the known ones; level site j the known ones and the level up to j.
+  EXPECT_TRUE(torch::equal(seen(tb.content_mask),
+                           torch::tensor({1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1}, torch::kInt).reshape({4, 4})));
+  // Query t sees the known sites and the level before t.
+  EXPECT_TRUE(torch::equal(seen(tb.query_mask), torch::tensor({1, 1, 0, 0, 1, 1, 1, 0}, torch::kInt).reshape({2, 4})));
+  // Buckets of radius 1 (3x3 = 9, far = 9): 5 -> 0 is (-1, -1) = 0; 5 -> 2 is (-1, +1)
+  // = 2; 7 -> 0 wraps to (-1, +1) = 2; 5 -> 7 is (0, 2): beyond the radius.
+  EXPECT_EQ(tb.query_position[0][0].item<std::int64_t>(), 0);
+  EXPECT_EQ(tb.query_position[0][1].item<std::int64_t>(), 2);
+  EXPECT_EQ(tb.query_position[1][0].item<std::int64_t>(), 2);
+  EXPECT_EQ(tb.query_position[0][3].item<std::int64_t>(), 9);
+  EXPECT_EQ(tb.content_position[2][2].item<std::int64_t>(), 4);  // itself: (0, 0)
+  auto pre = tb.prefix(1);
+  EXPECT_EQ(pre.content_class.size(0), 3);
+  EXPECT_EQ(pre.query_mask.sizes(), (torch::IntArrayRef{1, 3}));
+  EXPECT_TRUE(torch::all(pre.query_mask == 0).item<bool>());
+  EXPECT_THROW(rigcs::make_level_transformer_tables(4, {}, {5}, 1), rigcs::Error);
+}
+
+TEST_P(RigcsTransformer, SamplesEqualTheReferenceFromTheSameStream) {
+  // The fast path and the reference draw the same spins from the same random stream.
+  RigcsSampler q(options(2, 2), std::make_shared<rigcs::VanSampler>(2));
+  randomise(q, 17);
+  auto g1 = torch::make_generator<torch::CPUGeneratorImpl>(99);
+  auto g2 = torch::make_generator<torch::CPUGeneratorImpl>(99);
+  auto fast = q.sample(16, g1);
+  auto plain = q.sample_reference(16, g2);
+  EXPECT_TRUE(torch::equal(fast.spins, plain.spins));
+  EXPECT_LT((fast.log_q - plain.log_q).abs().max().item<double>(), 1e-5);
+}
+
+TEST_P(RigcsTransformer, SampledLogQEqualsLogProbAndReference) {
   // N = 4 (two ways), 8 with a PixelCNN coarse model, 16; a 3x3 window (kernels 3, 1);
   // the paper's size (5 blocks, 8 heads, FF 1024) on 4x4. The whole-lattice reference
   // costs N^4 windows: N = 16 is checked against log_prob only.
@@ -125,7 +213,7 @@ TEST_F(RigcsTransformer, SampledLogQEqualsLogProbAndReference) {
   }
 }
 
-TEST_F(RigcsTransformer, NormalisedOnFourByFour) {
+TEST_P(RigcsTransformer, NormalisedOnFourByFour) {
   // A 3x3 window keeps the 2^16 states cheap; the 9x9 window is checked against the
   // reference above.
   RigcsOptions o = options(2, 1);
@@ -136,7 +224,7 @@ TEST_F(RigcsTransformer, NormalisedOnFourByFour) {
   EXPECT_NEAR(log_total_probability(q, 4), 0.0, 1e-6);
 }
 
-TEST_F(RigcsTransformer, LaterSitesDoNotChangeEarlierLogits) {
+TEST_P(RigcsTransformer, LaterSitesDoNotChangeEarlierLogits) {
   RigcsSampler q(options(2, 2), exact_coarse(2, 0.3));
   randomise(q, 3);
   torch::NoGradGuard no_grad;
@@ -181,7 +269,7 @@ TEST_F(RigcsTransformer, LaterSitesDoNotChangeEarlierLogits) {
   (void)n;
 }
 
-TEST_F(RigcsTransformer, CheckpointedGradientMatchesReference) {
+TEST_P(RigcsTransformer, CheckpointedGradientMatchesReference) {
   RigcsSampler q(options(2, 2), std::make_shared<rigcs::VanSampler>(2));
   randomise(q, 9);
   auto gen = torch::make_generator<torch::CPUGeneratorImpl>(8);
@@ -204,32 +292,25 @@ TEST_F(RigcsTransformer, CheckpointedGradientMatchesReference) {
   EXPECT_GT(g_fast.back().abs().sum().item<double>(), 0.0);
 }
 
-TEST_F(RigcsTransformer, ModelTransferCopiesEveryTensor) {
-  auto same = [](rigcs::ConditionalTransformer& a, rigcs::ConditionalTransformer& b) {
-    auto pb = b->named_parameters();
-    if (pb.size() != a->named_parameters().size()) return false;
-    for (auto& p : a->named_parameters())
-      if (!torch::equal(p.value(), pb[p.key()])) return false;
-    return true;
-  };
+TEST_P(RigcsTransformer, ModelTransferCopiesEveryTensor) {
   RigcsSampler q4(options(2, 1), std::make_shared<rigcs::VanSampler>(2));
   randomise(q4, 1);
   auto q8 = q4.grow(std::make_shared<rigcs::VanSampler>(2));
-  EXPECT_TRUE(same(q8->transformer(0, SubLevel::A), q4.transformer(0, SubLevel::A)));
-  EXPECT_TRUE(same(q8->transformer(1, SubLevel::A), q4.transformer(0, SubLevel::A)));
-  EXPECT_FALSE(same(q8->transformer(0, SubLevel::B), q4.transformer(0, SubLevel::A)));
+  EXPECT_TRUE(same_level(*q8, "block0.a.", q4, "block0.a."));
+  EXPECT_TRUE(same_level(*q8, "block1.a.", q4, "block0.a."));
+  EXPECT_FALSE(same_level(*q8, "block0.b.", q4, "block0.a."));
   randomise(*q8, 2);
   auto q16 = q8->grow();
-  EXPECT_TRUE(same(q16->transformer(0, SubLevel::A), q8->transformer(0, SubLevel::A)));
-  EXPECT_TRUE(same(q16->transformer(0, SubLevel::B), q8->transformer(0, SubLevel::B)));
-  EXPECT_TRUE(same(q16->transformer(1, SubLevel::A), q8->transformer(1, SubLevel::A)));
-  EXPECT_TRUE(same(q16->transformer(1, SubLevel::B), q8->transformer(0, SubLevel::B)));
-  EXPECT_TRUE(same(q16->transformer(2, SubLevel::A), q8->transformer(1, SubLevel::A)));
+  EXPECT_TRUE(same_level(*q16, "block0.a.", *q8, "block0.a."));
+  EXPECT_TRUE(same_level(*q16, "block0.b.", *q8, "block0.b."));
+  EXPECT_TRUE(same_level(*q16, "block1.a.", *q8, "block1.a."));
+  EXPECT_TRUE(same_level(*q16, "block1.b.", *q8, "block0.b."));
+  EXPECT_TRUE(same_level(*q16, "block2.a.", *q8, "block1.a."));
   {
     torch::NoGradGuard no_grad;
-    q16->transformer(2, SubLevel::A)->named_parameters()["layer0.ff1.weight"].add_(1.0);
+    level_tensors(*q16, "block2.a.")["layer0.ff1.weight"].add_(1.0);
   }
-  EXPECT_FALSE(same(q16->transformer(2, SubLevel::A), q8->transformer(1, SubLevel::A)));
+  EXPECT_FALSE(same_level(*q16, "block2.a.", *q8, "block1.a."));
   // The grown model is still exact.
   {
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(4);
@@ -265,5 +346,14 @@ TEST_F(RigcsTransformer, ModelTransferCopiesEveryTensor) {
     ADD_FAILURE() << "a transfer from transformer to CNN conditionals was accepted";
   } catch (const rigcs::Error& e) {
     EXPECT_NE(std::string(e.what()).find("rigcs.conditional"), std::string::npos) << e.what();
+  }
+  // Nor do the two transformer contexts.
+  const auto other = GetParam() == TransformerContext::Window ? TransformerContext::Lattice : TransformerContext::Window;
+  RigcsSampler q_other(options_of(other, 2, 2), q8->coarse_ptr());
+  try {
+    q_other.transfer_from(q4);
+    ADD_FAILURE() << "a transfer between transformer contexts was accepted";
+  } catch (const rigcs::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rigcs.transformer_context"), std::string::npos) << e.what();
   }
 }

@@ -1,8 +1,8 @@
 // RiGCS with transformer conditionals through the command-line pipeline on 1 and 2
 // ranks (issue 13): a short 4x4 training at beta = 0.44 (stage 0 the PixelCNN on 2x2,
-// stage 1 the transformer conditional), sampled and analysed: lnZ within 4 sigma
-// (Gamma method) of Kaufman's exact value. Resuming with the CNN conditionals is
-// refused, naming the key.
+// stage 1 the transformer conditional, of the default lattice context), sampled and
+// analysed: lnZ within 4 sigma (Gamma method) of Kaufman's exact value. Resuming with
+// the CNN conditionals or the other transformer context is refused, naming the key.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -47,6 +47,8 @@ TEST(RigcsTransformerPipeline, FourByFourReachesKaufman) {
   cli.comm->barrier();
   EXPECT_NE(cli.run(args(args({"sample"}, deck), {"--rigcs.conditional=cnn", "--resume"})), 0);
   EXPECT_NE(cli.err.str().find("rigcs.conditional"), std::string::npos) << cli.err.str();
+  EXPECT_NE(cli.run(args(args({"sample"}, deck), {"--rigcs.transformer_context=window", "--resume"})), 0);
+  EXPECT_NE(cli.err.str().find("rigcs.transformer_context"), std::string::npos) << cli.err.str();
   EXPECT_NE(cli.run(args(args({"sample"}, deck), {"--rigcs.transformer_ff=32", "--resume"})), 0);
   EXPECT_NE(cli.err.str().find("rigcs.transformer_ff"), std::string::npos) << cli.err.str();
 }

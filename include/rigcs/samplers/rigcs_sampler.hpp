@@ -28,12 +28,16 @@
 //     level inside its window) and a group is drawn in one batched pass. With the
 //     published 9x9 window and row-major order every group is one site.
 //
-// Conditional architecture (RigcsOptions::conditional): the CNN above, or the
-// transformer of nn/conditional_transformer.hpp (paper appendix H.3) on the same
-// (k1 + k2 - 1)^2 window with the same masks. The transformer has no incremental path:
-// log_prob is the batched pass over every site's window (its known tokens only, from
-// precomputed tables), with the gradient recomputed chunk by chunk in the backward pass
-// so that memory stays bounded; sample is the Groups path.
+// Conditional architecture (RigcsOptions::conditional): the CNN above, or a transformer
+// (paper appendix H.3) of one of two contexts (RigcsOptions::transformer_context):
+// - Window: nn/conditional_transformer.hpp on the same (k1 + k2 - 1)^2 window with the
+//   same masks; log_prob is the batched pass over every site's window (its known tokens
+//   only, from precomputed tables); sample is the Groups path.
+// - Lattice (default): nn/level_transformer.hpp over the block's whole fine lattice,
+//   causal in the level's drawing order; log_prob is one two-stream pass per level;
+//   sample draws site by site with cached keys and values.
+// Neither has an incremental path; the gradient is recomputed chunk by chunk in the
+// backward pass so that memory stays bounded.
 //
 // Parameter names (checkpoints): "coarse.<name of the coarse model>", and
 // "block<k>.a.<net>", "block<k>.b.<net>" with <net> = conv1.weight, conv1.bias,
@@ -53,11 +57,18 @@ namespace rigcs {
 
 class ConditionalCnn;
 class ConditionalTransformer;
+class LevelTransformer;
 namespace detail {
 struct CheckpointedNetLevels;
 }
 
 enum class ConditionalKind { Cnn, Transformer };
+
+// What a transformer conditional sees: the CNN's (k1 + k2 - 1)^2 window around the site
+// (nn/conditional_transformer.hpp), or the block's whole fine lattice with a causal mask
+// over the level's drawing order (nn/level_transformer.hpp, one token per site: about
+// w^2 times cheaper per site, the default).
+enum class TransformerContext { Window, Lattice };
 
 // How sample() draws the conditional-net levels. Automatic: Incremental on the CPU
 // (up to 256 channels), Groups elsewhere.
@@ -84,6 +95,7 @@ struct RigcsOptions {
   int transformer_heads = 8;   // 8 heads,
   int transformer_width = 64;  // (model width not stated in the paper)
   int transformer_ff = 1024;   // 1024 feed-forward units
+  TransformerContext transformer_context = TransformerContext::Lattice;
 };
 
 class RigcsSampler : public GenerativeSampler {
@@ -109,7 +121,8 @@ class RigcsSampler : public GenerativeSampler {
   // The conditional net of (block k, level a or b); level b of the last block has none.
   bool has_net(int block, SubLevel level) const;
   ConditionalCnn& net(int block, SubLevel level);  // CNN conditionals only
-  ConditionalTransformer& transformer(int block, SubLevel level);  // transformer conditionals only
+  ConditionalTransformer& transformer(int block, SubLevel level);  // window transformers only
+  LevelTransformer& level_transformer(int block, SubLevel level);  // lattice transformers only
 
   // Logits (B, P) of one net level's sites, in drawing order, for the given spins
   // (B, N, N): each as the site saw it when it was drawn (the log_prob pass).
