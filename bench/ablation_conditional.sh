@@ -62,7 +62,19 @@ PY
   timeout -s TERM "${SAMPLE_BUDGET_S:-86400}" "${mpirun[@]}" "$rigcs" sample "$deck" --sample.model="$out/model.h5" \
     --run.output="$out/samples.h5" --overwrite "${extra[@]}" "$@" > "$out/sample.log" 2>&1 || echo "sampling stopped (rc $?)"
   t3=$(date +%s.%N)
-  "$rigcs" analyze "$out/samples.h5" --json > "$out/analysis.json"
+  # A sampler stopped by the budget may still be exiting (mpirun returns first): wait
+  # for it to let go of the file.
+  analysed=0
+  for _ in 1 2 3 4 5 6; do
+    if "$rigcs" analyze "$out/samples.h5" --json > "$out/analysis.json" 2> "$out/analyze.err"; then
+      analysed=1
+      break
+    fi
+    grep -q locked "$out/analyze.err" || break
+    sleep 5
+  done
+  [ "$analysed" = 1 ] || { cat "$out/analyze.err"; exit 1; }
+  rm -f "$out/analyze.err"
   /usr/bin/python3 - "$out" "$t0" "$t1" "$t3" "$t2" "${cut_steps:-full}" <<'PY'
 import sys, json, h5py, numpy as np
 out, t0, t1, t3, t2, cut = sys.argv[1], *map(float, sys.argv[2:6]), sys.argv[6]

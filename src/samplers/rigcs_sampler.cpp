@@ -746,14 +746,12 @@ torch::Tensor RigcsSampler::log_prob_reference(const torch::Tensor& spins) {
   RIGCS_CHECK(spins.dim() == 3 && spins.size(1) == n && spins.size(2) == n,
               "RiGCS log_prob expects spins (B, " << n << ", " << n << "), got " << spins.sizes());
   const double beta_j = options_.beta * options_.j;
-  const auto batch = spins.size(0);
   // The nets' dtype (float; float64 where a test converts the nets for a reference).
   auto x = spins.to(impl_->first_net_parameter().scalar_type());
   const int s0 = partition_.coarsest_stride();
   auto log_q = coarse_->log_prob(spins.to(torch::kFloat).slice(1, 0, n, s0).slice(2, 0, n, s0).contiguous())
                    .to(torch::kDouble);
   for (auto& lv : impl_->levels) {
-    const int m = lv.fine_size;
     auto xf = sublattice(x, partition_.stride(lv.block));
     auto sites = lv.sites.cpu();
     const auto p = lv.sites.size(0);
