@@ -7,18 +7,12 @@
 #include <torch/torch.h>
 
 #include "rigcs/core/error.hpp"
+#include "transformer_block.hpp"
 
 namespace rigcs {
 
-struct TransformerBlockImpl : torch::nn::Module {
-  TransformerBlockImpl(int width, int ff, int heads) : heads(heads) {
-    ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
-    attn_in = register_module("attn_in", torch::nn::Linear(width, 3 * width));
-    attn_out = register_module("attn_out", torch::nn::Linear(width, width));
-    ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
-    ff1 = register_module("ff1", torch::nn::Linear(width, ff));
-    ff2 = register_module("ff2", torch::nn::Linear(ff, width));
-  }
+struct TransformerBlockImpl : detail::PreNormBlockLayers {
+  TransformerBlockImpl(int width, int ff, int heads) : PreNormBlockLayers(width, ff), heads(heads) {}
 
   // h (B, P, K, d); key_bias (B or 1, P, 1, 1, K): 0 for keys, -inf otherwise. With
   // query_only, only token 0 is updated and returned: (B, P, 1, d).
@@ -39,24 +33,17 @@ struct TransformerBlockImpl : torch::nn::Module {
     auto att = torch::matmul(torch::softmax(scores, -1), val);  // (B, P, H, Kq, dh)
     const auto kq = att.size(3);
     auto x = resid + attn_out->forward(att.permute({0, 1, 3, 2, 4}).reshape({b, p, kq, d}));
-    return x + ff2->forward(torch::gelu(ff1->forward(ln2->forward(x))));
+    return feed_forward(x);
   }
 
   int heads;
-  torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};
-  torch::nn::Linear attn_in{nullptr}, attn_out{nullptr}, ff1{nullptr}, ff2{nullptr};
 };
 
 ConditionalTransformerImpl::ConditionalTransformerImpl(const ConditionalTransformerOptions& options)
     : options_(options) {
   RIGCS_CHECK(options.window >= 1 && options.window % 2 == 1,
               "transformer conditional: the window must be odd and >= 1, got " << options.window);
-  RIGCS_CHECK(options.depth >= 1, "rigcs.transformer_depth must be >= 1, got " << options.depth);
-  RIGCS_CHECK(options.heads >= 1, "rigcs.transformer_heads must be >= 1, got " << options.heads);
-  RIGCS_CHECK(options.width >= 1 && options.width % options.heads == 0,
-              "rigcs.transformer_width must be a positive multiple of rigcs.transformer_heads = "
-                  << options.heads << ", got " << options.width);
-  RIGCS_CHECK(options.ff >= 1, "rigcs.transformer_ff must be >= 1, got " << options.ff);
+  detail::check_transformer_shape(options.depth, options.heads, options.width, options.ff);
   const int w2 = options.window * options.window;
   offset_embedding = register_module("offset_embedding", torch::nn::Embedding(w2, options.width));
   // Of unit scale per component, like the offset embedding's N(0, 1) initialisation.

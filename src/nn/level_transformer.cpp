@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "rigcs/core/error.hpp"
+#include "transformer_block.hpp"
 
 namespace rigcs {
 
@@ -99,14 +100,9 @@ LevelTransformerTables make_level_transformer_tables(int m, const std::vector<in
   return tb;
 }
 
-struct LevelTransformerBlockImpl : torch::nn::Module {
-  LevelTransformerBlockImpl(int width, int ff, int heads, int buckets) : heads(heads), width(width) {
-    ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
-    attn_in = register_module("attn_in", torch::nn::Linear(width, 3 * width));
-    attn_out = register_module("attn_out", torch::nn::Linear(width, width));
-    ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
-    ff1 = register_module("ff1", torch::nn::Linear(width, ff));
-    ff2 = register_module("ff2", torch::nn::Linear(ff, width));
+struct LevelTransformerBlockImpl : detail::PreNormBlockLayers {
+  LevelTransformerBlockImpl(int width, int ff, int heads, int buckets)
+      : PreNormBlockLayers(width, ff), heads(heads), width(width) {
     // Zero: attention starts unbiased by position.
     position_bias = register_parameter("position_bias", torch::zeros({heads, buckets}));
   }
@@ -134,22 +130,15 @@ struct LevelTransformerBlockImpl : torch::nn::Module {
     const double scale = 1.0 / std::sqrt(static_cast<double>(width / heads));
     auto scores = torch::matmul(q, k.transpose(2, 3)) * scale + bias;
     auto x = h + attn_out->forward(merge_heads(torch::matmul(torch::softmax(scores, -1), v)));
-    return x + ff2->forward(torch::gelu(ff1->forward(ln2->forward(x))));
+    return feed_forward(x);
   }
 
   int heads, width;
-  torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};
-  torch::nn::Linear attn_in{nullptr}, attn_out{nullptr}, ff1{nullptr}, ff2{nullptr};
   torch::Tensor position_bias;
 };
 
 LevelTransformerImpl::LevelTransformerImpl(const LevelTransformerOptions& options) : options_(options) {
-  RIGCS_CHECK(options.depth >= 1, "rigcs.transformer_depth must be >= 1, got " << options.depth);
-  RIGCS_CHECK(options.heads >= 1, "rigcs.transformer_heads must be >= 1, got " << options.heads);
-  RIGCS_CHECK(options.width >= 1 && options.width % options.heads == 0,
-              "rigcs.transformer_width must be a positive multiple of rigcs.transformer_heads = "
-                  << options.heads << ", got " << options.width);
-  RIGCS_CHECK(options.ff >= 1, "rigcs.transformer_ff must be >= 1, got " << options.ff);
+  detail::check_transformer_shape(options.depth, options.heads, options.width, options.ff);
   RIGCS_CHECK(options.radius >= 0, "level transformer: the position radius must be >= 0, got " << options.radius);
   const int side = 2 * options.radius + 1;
   // Of unit scale per component, like the class embedding's N(0, 1) initialisation.
