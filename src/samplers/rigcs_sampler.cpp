@@ -112,30 +112,8 @@ LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, in
   const int r = w / 2;
   const auto& sites = b.sites(cur);
   const std::size_t p = sites.size();
-  std::vector<std::int64_t> gather;
-  std::vector<float> mask;
-  std::vector<int> depth(p, 0);
-  gather.reserve(p * w * w);
-  mask.reserve(p * w * w);
-  for (std::size_t t = 0; t < p; ++t) {
-    const int i = sites[t] / m, j = sites[t] % m;
-    for (int di = -r; di <= r; ++di) {
-      for (int dj = -r; dj <= r; ++dj) {
-        const int u = b.site(i + di, j + dj);
-        const SubLevel su = b.sublevel_of_site[u];
-        const bool same_level_before = su == cur && b.order_in_sublevel[u] < static_cast<int>(t);
-        const bool known = static_cast<int>(su) < static_cast<int>(cur) || same_level_before;
-        gather.push_back(u);
-        mask.push_back(known ? 1.0f : 0.0f);
-        // Site t needs every earlier site of its level that its window sees.
-        if (same_level_before) depth[t] = std::max(depth[t], depth[b.order_in_sublevel[u]] + 1);
-      }
-    }
-  }
   lv.sites = to_long(std::vector<std::int64_t>(sites.begin(), sites.end()));
   lv.host_sites.assign(sites.begin(), sites.end());
-  lv.gather = to_long(gather);
-  lv.mask = torch::tensor(mask, torch::kFloat).reshape({static_cast<std::int64_t>(p), w * w});
   std::vector<float> known(static_cast<std::size_t>(m) * m);
   for (std::size_t u = 0; u < known.size(); ++u) {
     known[u] = static_cast<int>(b.sublevel_of_site[u]) < static_cast<int>(cur) ? 1.0f : 0.0f;
@@ -158,6 +136,28 @@ LevelTables make_net_level(const MultilevelBlock& b, int block, SubLevel cur, in
     lv.ltnet = LevelTransformer(t);
     return lv;
   }
+  std::vector<std::int64_t> gather;
+  std::vector<float> mask;
+  std::vector<int> depth(p, 0);
+  gather.reserve(p * w * w);
+  mask.reserve(p * w * w);
+  for (std::size_t t = 0; t < p; ++t) {
+    const int i = sites[t] / m, j = sites[t] % m;
+    for (int di = -r; di <= r; ++di) {
+      for (int dj = -r; dj <= r; ++dj) {
+        const int u = b.site(i + di, j + dj);
+        const SubLevel su = b.sublevel_of_site[u];
+        const bool same_level_before = su == cur && b.order_in_sublevel[u] < static_cast<int>(t);
+        const bool known_then = static_cast<int>(su) < static_cast<int>(cur) || same_level_before;
+        gather.push_back(u);
+        mask.push_back(known_then ? 1.0f : 0.0f);
+        // Site t needs every earlier site of its level that its window sees.
+        if (same_level_before) depth[t] = std::max(depth[t], depth[b.order_in_sublevel[u]] + 1);
+      }
+    }
+  }
+  lv.gather = to_long(gather);
+  lv.mask = torch::tensor(mask, torch::kFloat).reshape({static_cast<std::int64_t>(p), w * w});
   const int ww = w * w;
   const auto rows = static_cast<std::int64_t>(p);
   std::int64_t k_tokens = 1;
@@ -677,11 +677,10 @@ SampleBatch RigcsSampler::sample_impl(std::int64_t batch, torch::Generator& gen,
       // Site by site, the keys and values of the drawn sites cached; the uniforms of
       // sample_reference (one (B) draw per site).
       auto cache = lv.ltnet->begin(flat.index_select(1, lv.lt.content_sites.narrow(0, 0, lv.lt.known)), lv.lt);
-      auto sites = lv.sites.cpu();
       for (std::int64_t t = 0; t < p; ++t) {
         auto l64 = lv.ltnet->next_logit(cache, lv.lt).to(torch::kDouble);
         auto own = plus_minus(torch::rand({batch}, gen, dopt), torch::sigmoid(l64));
-        flat.select(1, sites[t].item<std::int64_t>()).copy_(own);
+        flat.select(1, lv.host_sites[static_cast<std::size_t>(t)]).copy_(own);
         log_q = log_q + torch::log_sigmoid(own * l64);
         lv.ltnet->append(cache, lv.lt, own);
       }
