@@ -22,6 +22,8 @@ inline double draw_spin(double z, double u, float& s) {
   return (sz >= 0 ? 0.0 : sz) - std::log1p(e);
 }
 
+}  // namespace
+
 // For every site v of the m x m torus, the k x k window around it, row-major
 // ((i - r, j - r) first), as site indices: (m^2, k^2). Shared by all samples.
 std::vector<std::int32_t> window_table(int m, int k) {
@@ -35,8 +37,6 @@ std::vector<std::int32_t> window_table(int m, int k) {
         for (int b = -r; b <= r; ++b) table[e++] = wrap(i + a) * m + wrap(j + b);
   return table;
 }
-
-}  // namespace
 
 // The kernel for baseline x86-64 (4-float SSE vectors) and, where the compiler can
 // target it, for AVX2 + FMA (8 floats), chosen at run time: one binary runs everywhere.

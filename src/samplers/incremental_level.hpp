@@ -38,6 +38,10 @@ struct ConditionalLevelWeights {
 // build) unless the environment sets RIGCS_NO_AVX2=1, else "generic".
 std::string incremental_kernel_isa();
 
+// For every site v of the m x m torus, the k x k window around it, row-major
+// ((i - r, j - r) first), as site indices: (m^2, k^2).
+std::vector<std::int32_t> window_table(int m, int k);
+
 // Per-sample gradient ("score") of a level's log q with respect to its net, laid out
 // as [w1 (k1^2, C) | b1 (C) | w2 (k2^2, C) | b2]: the kernel layouts above.
 inline std::size_t score_size(const ConditionalLevelWeights& w) {

@@ -7,6 +7,8 @@
 #include "rigcs/core/error.hpp"
 #include "rigcs/nn/conditional_cnn.hpp"
 #include "rigcs/nn/gaussian_mixture.hpp"
+#include "incremental_field_level.hpp"
+#include "incremental_level.hpp"
 
 namespace rigcs {
 
@@ -18,6 +20,10 @@ struct LevelTables {
   torch::Tensor sites;   // (P) int64, fine-lattice index of each site, drawing order
   torch::Tensor window;  // (P, w * w) int64, fine-lattice index of each window position
   torch::Tensor known;   // (P, w * w) float32, 1 where that position is known
+  // For the incremental kernel: the sites, and which sites of the block's fine lattice
+  // are known before the level.
+  std::vector<std::int32_t> host_sites;
+  std::vector<std::uint8_t> known_before_level;
 };
 
 bool known_before(const MultilevelBlock& b, SubLevel level, int q, int p) {
@@ -38,6 +44,12 @@ LevelTables make_tables(const MultilevelBlock& b, SubLevel level, int w) {
   auto s = t.sites.accessor<std::int64_t, 1>();
   auto win = t.window.accessor<std::int64_t, 2>();
   auto kn = t.known.accessor<float, 2>();
+  t.host_sites.assign(sites.begin(), sites.end());
+  t.known_before_level.assign(static_cast<std::size_t>(m) * m, 0);
+  for (int q = 0; q < m * m; ++q) {
+    const SubLevel sl = b.sublevel_of_site[static_cast<std::size_t>(q)];
+    t.known_before_level[static_cast<std::size_t>(q)] = sl == SubLevel::Coarse || (level == SubLevel::B && sl == SubLevel::A);
+  }
   for (std::int64_t p = 0; p < n_sites; ++p) {
     const int v = sites[static_cast<std::size_t>(p)];
     s[p] = v;
@@ -78,6 +90,7 @@ struct RigcsFieldSampler::Impl {
   std::vector<torch::Tensor> coarse_sites;         // per block: MultilevelBlock::coarse_sites, int64
   GaussianMixtureHead head;
   int w = 0;
+  FieldPath path = FieldPath::Automatic;
 
   ConditionalCnn& net(int block, SubLevel level) {
     return level == SubLevel::A ? nets_a[static_cast<std::size_t>(block)] : nets_b[static_cast<std::size_t>(block)];
@@ -129,6 +142,7 @@ torch::Tensor RigcsFieldSampler::level_params(const torch::Tensor& fine, int blo
 }
 
 SampleBatch RigcsFieldSampler::sample(std::int64_t batch, torch::Generator& gen) {
+  if (uses_incremental()) return sample_incremental(batch, gen, false);
   torch::NoGradGuard no_grad;
   const auto wopt = impl_->nets_a.front()->conv1->weight.options();
   SampleBatch c = coarse_->sample(batch, gen);
@@ -167,6 +181,7 @@ torch::Tensor RigcsFieldSampler::log_prob(const torch::Tensor& field) {
   const int n = partition_.size();
   RIGCS_CHECK(field.dim() == 3 && field.size(1) == n && field.size(2) == n,
               "RiGCS (field) on " << n << "x" << n << " got a field of shape " << field.sizes());
+  if (uses_incremental()) return log_prob_incremental(field);
   const auto wopt = impl_->nets_a.front()->conv1->weight.options();
   auto lq = coarse_log_prob(field, partition_, *coarse_);
   for (int k = 0; k < partition_.blocks(); ++k) {
@@ -178,6 +193,164 @@ torch::Tensor RigcsFieldSampler::log_prob(const torch::Tensor& field) {
     }
   }
   return lq;
+}
+
+void RigcsFieldSampler::set_path(FieldPath path) { impl_->path = path; }
+
+bool RigcsFieldSampler::uses_incremental() const {
+  if (impl_->path == FieldPath::Patches) return false;
+  const bool cpu = impl_->nets_a.front()->conv1->weight.is_cpu();
+  const bool fits_c = options_.channels <= detail::kMaxIncrementalChannels;
+  const bool fits_h = options_.mixture_components <= detail::kMaxFieldComponents;
+  if (impl_->path == FieldPath::Incremental) {
+    RIGCS_CHECK(cpu, "incremental RiGCS (field) runs on the CPU; the model is on another device");
+    RIGCS_CHECK(fits_c, "incremental RiGCS (field) supports up to " << detail::kMaxIncrementalChannels
+                                                                    << " channels, the model has " << options_.channels);
+    RIGCS_CHECK(fits_h, "incremental RiGCS (field) supports up to " << detail::kMaxFieldComponents
+                                                                    << " mixture components, the model has "
+                                                                    << options_.mixture_components);
+  }
+  return cpu && fits_c && fits_h;
+}
+
+namespace {
+
+// A net's weights in the layouts of the incremental kernel.
+detail::FieldLevelWeights field_weights(ConditionalCnn& net, const GaussianMixtureHead& head) {
+  const auto& o = net->options();
+  detail::FieldLevelWeights w;
+  w.channels = o.channels;
+  w.kernel1 = o.kernel1;
+  w.kernel2 = o.kernel2;
+  w.components = head.components;
+  w.negative_slope = static_cast<float>(o.negative_slope);
+  w.min_width = head.min_width;
+  auto host = [](const torch::Tensor& t) {
+    auto c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  };
+  // conv1.weight (C, 2, k1, k1) -> two (k1 k1, C); conv2.weight (3H, C, k2, k2) -> (k2 k2, 3H, C).
+  const auto& w1 = net->conv1->weight;
+  w.w1v = host(w1.select(1, 0).reshape({o.channels, -1}).t());
+  w.w1m = host(w1.select(1, 1).reshape({o.channels, -1}).t());
+  w.b1 = host(net->conv1->bias);
+  w.w2 = host(net->conv2->weight.permute({2, 3, 0, 1}));
+  w.b2 = host(net->conv2->bias);
+  return w;
+}
+
+struct FieldLevelScore {
+  ConditionalCnn net{nullptr};
+  torch::Tensor score;  // (B, field_score_size) float, kernel layout
+};
+
+bool wants_gradient(GenerativeSampler& model) {
+  if (!torch::GradMode::is_enabled()) return false;
+  for (auto& p : model.named_parameters())
+    if (p.second.requires_grad()) return true;
+  return false;
+}
+
+// log q (B, float64, no graph) plus, for every parameter p with per-sample score S
+// (B, |p|), S (p - p.detach()): the value unchanged, d log q_b / dp = S_b for autograd.
+torch::Tensor attach_field_scores(torch::Tensor log_q, const std::vector<FieldLevelScore>& scores) {
+  for (const auto& ls : scores) {
+    auto s = ls.score.to(torch::kDouble);
+    auto dir = [](const torch::Tensor& p) { return (p - p.detach()).to(torch::kDouble); };
+    const auto c = ls.net->options().channels;
+    auto w1 = dir(ls.net->conv1->weight);
+    const std::vector<torch::Tensor> parts = {w1.select(1, 0).reshape({c, -1}).t().reshape({-1}),
+                                              w1.select(1, 1).reshape({c, -1}).t().reshape({-1}),
+                                              dir(ls.net->conv1->bias),
+                                              dir(ls.net->conv2->weight).permute({2, 3, 0, 1}).reshape({-1}),
+                                              dir(ls.net->conv2->bias)};
+    std::int64_t at = 0;
+    for (const auto& d : parts) {
+      log_q = log_q + s.narrow(1, at, d.numel()).matmul(d);
+      at += d.numel();
+    }
+  }
+  return log_q;
+}
+
+}  // namespace
+
+SampleBatch RigcsFieldSampler::sample_with_grad(std::int64_t batch, torch::Generator& gen) {
+  if (!uses_incremental()) return GenerativeSampler::sample_with_grad(batch, gen);
+  return sample_incremental(batch, gen, wants_gradient(*this));
+}
+
+SampleBatch RigcsFieldSampler::sample_incremental(std::int64_t batch, torch::Generator& gen, bool with_grad) {
+  RIGCS_CHECK(batch >= 1, "batch size must be >= 1, got " << batch);
+  torch::NoGradGuard no_grad;
+  SampleBatch c = coarse_->sample(batch, gen);
+  auto x = c.spins.to(torch::kFloat).reshape({batch, -1});
+  auto log_q = c.log_q.to(torch::kFloat64).contiguous().clone();
+  const auto dopt = torch::TensorOptions().dtype(torch::kFloat64);
+  std::vector<FieldLevelScore> scores;
+  for (int k = 0; k < partition_.blocks(); ++k) {
+    const int m = partition_.block(k).fine_size;
+    auto fine = torch::zeros({batch, static_cast<std::int64_t>(m) * m}, torch::kFloat);
+    fine.index_copy_(1, impl_->coarse_sites[static_cast<std::size_t>(k)], x);
+    for (SubLevel level : {SubLevel::A, SubLevel::B}) {
+      auto& t = impl_->table(k, level);
+      const auto p = static_cast<std::int64_t>(t.host_sites.size());
+      auto u = torch::rand({p, batch}, gen, dopt).contiguous();
+      auto z = torch::randn({p, batch}, gen, dopt).contiguous();
+      const auto w = field_weights(impl_->net(k, level), impl_->head);
+      FieldLevelScore ls;
+      if (with_grad) {
+        ls.net = impl_->net(k, level);
+        ls.score = torch::empty({batch, static_cast<std::int64_t>(detail::field_score_size(w))}, torch::kFloat);
+      }
+      detail::run_field_level_incremental(fine.data_ptr<float>(), batch, m, t.known_before_level.data(),
+                                          t.host_sites.data(), static_cast<int>(p), u.data_ptr<double>(),
+                                          z.data_ptr<double>(), nullptr, log_q.data_ptr<double>(),
+                                          with_grad ? ls.score.data_ptr<float>() : nullptr, w);
+      if (with_grad) scores.push_back(std::move(ls));
+    }
+    x = fine;
+  }
+  const int n = partition_.size();
+  auto field = x.view({batch, n, n});
+  if (!with_grad) return {field, log_q};
+  // The coarse model's gradient through autograd, its value as drawn.
+  torch::AutoGradMode enable(true);
+  auto coarse_graph = coarse_->log_prob(c.spins).to(torch::kFloat64);
+  return {field, attach_field_scores(log_q, scores) + (coarse_graph - coarse_graph.detach())};
+}
+
+torch::Tensor RigcsFieldSampler::log_prob_incremental(const torch::Tensor& field) {
+  const auto batch = field.size(0);
+  const bool grad = wants_gradient(*this);
+  auto lq = coarse_log_prob(field, partition_, *coarse_).to(torch::kFloat64);
+  auto log_q = torch::zeros({batch}, torch::kFloat64);
+  std::vector<FieldLevelScore> scores;
+  {
+    torch::NoGradGuard no_grad;
+    const auto fopt = torch::TensorOptions().dtype(torch::kFloat);
+    for (int k = 0; k < partition_.blocks(); ++k) {
+      const int m = partition_.block(k).fine_size;
+      auto fine = block_lattice(field.detach(), partition_, k, fopt).contiguous();
+      for (SubLevel level : {SubLevel::A, SubLevel::B}) {
+        auto& t = impl_->table(k, level);
+        const auto w = field_weights(impl_->net(k, level), impl_->head);
+        FieldLevelScore ls;
+        if (grad) {
+          ls.net = impl_->net(k, level);
+          ls.score = torch::empty({batch, static_cast<std::int64_t>(detail::field_score_size(w))}, torch::kFloat);
+        }
+        auto state = fine.clone();
+        detail::run_field_level_incremental(state.data_ptr<float>(), batch, m, t.known_before_level.data(),
+                                            t.host_sites.data(), static_cast<int>(t.host_sites.size()), nullptr,
+                                            nullptr, fine.data_ptr<float>(), log_q.data_ptr<double>(),
+                                            grad ? ls.score.data_ptr<float>() : nullptr, w);
+        if (grad) scores.push_back(std::move(ls));
+      }
+    }
+  }
+  torch::AutoGradMode enable(grad);
+  return lq + attach_field_scores(log_q, scores);
 }
 
 torch::Tensor RigcsFieldSampler::log_prob_reference(const torch::Tensor& field) {

@@ -3,6 +3,9 @@
 // of the levels, and model transfer (theta_2 -> theta_2 and theta_4).
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
@@ -39,10 +42,14 @@ double max_relative(const torch::Tensor& a, const torch::Tensor& b) {
   return ((a - b).abs() / b.abs().clamp_min(1.0)).max().item<double>();
 }
 
-TEST(RigcsField, SampledLogQEqualsLogProbAndReference) {
+class RigcsFieldPaths : public ::testing::TestWithParam<rigcs::FieldPath> {};
+
+TEST_P(RigcsFieldPaths, SampledLogQEqualsLogProbAndReference) {
   for (auto [blocks, k1, k2] : {std::tuple{1, 3, 3}, std::tuple{2, 5, 5}, std::tuple{2, 5, 3}, std::tuple{3, 3, 3}}) {
     torch::manual_seed(20 + blocks + k1);
     rigcs::RigcsFieldSampler model(options(blocks, k1, k2), coarse_model(2));
+    model.set_path(GetParam());
+    EXPECT_EQ(model.uses_incremental(), GetParam() == rigcs::FieldPath::Incremental);
     const int n = 2 << blocks;
     ASSERT_EQ(model.lattice_size(), n);
     auto gen = at::detail::createCPUGenerator(9);
@@ -58,6 +65,79 @@ TEST(RigcsField, SampledLogQEqualsLogProbAndReference) {
     EXPECT_LT(max_relative(model.log_prob_reference(other), model.log_prob(other).detach()), 1e-5);
     auto gen2 = at::detail::createCPUGenerator(9);
     EXPECT_TRUE(torch::equal(model.sample(12, gen2).spins, drawn.spins));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Both, RigcsFieldPaths,
+                         ::testing::Values(rigcs::FieldPath::Incremental, rigcs::FieldPath::Patches),
+                         [](const auto& info) {
+                           return std::string(info.param == rigcs::FieldPath::Incremental ? "Incremental" : "Patches");
+                         });
+
+// The gradient of sum_b c_b log q(x_b) with respect to every parameter, through `path`.
+std::map<std::string, torch::Tensor> gradient(rigcs::RigcsFieldSampler& model, rigcs::FieldPath path,
+                                              const torch::Tensor& field, const torch::Tensor& c) {
+  model.set_path(path);
+  for (auto& [k, t] : model.named_parameters()) t.mutable_grad() = torch::Tensor();
+  (model.log_prob(field) * c).sum().backward();
+  std::map<std::string, torch::Tensor> out;
+  for (auto& [k, t] : model.named_parameters()) out[k] = t.grad().clone();
+  return out;
+}
+
+TEST(RigcsField, IncrementalGradientEqualsAutogradThroughThePatches) {
+  // 6 channels run the kernel's any-width loops, 16 its compiled width.
+  for (auto [blocks, k1, k2, channels] : {std::tuple{2, 5, 5, 6}, std::tuple{2, 3, 5, 16}, std::tuple{3, 3, 3, 16}}) {
+    torch::manual_seed(40 + blocks + channels);
+    auto o = options(blocks, k1, k2);
+    o.channels = channels;
+    rigcs::RigcsFieldSampler model(o, coarse_model(2));
+    const int n = model.lattice_size();
+    auto gen = at::detail::createCPUGenerator(5);
+    model.set_path(rigcs::FieldPath::Incremental);
+    auto drawn = model.sample(6, gen).spins;
+    auto field = torch::cat({drawn, 1.5 * torch::randn({3, n, n})});
+    auto c = torch::randn({field.size(0)}, torch::kFloat64);
+    auto inc = gradient(model, rigcs::FieldPath::Incremental, field, c);
+    auto ref = gradient(model, rigcs::FieldPath::Patches, field, c);
+    ASSERT_EQ(inc.size(), ref.size());
+    for (auto& [k, g] : ref) {
+      const double scale = g.abs().max().item<double>() + 1e-3;
+      EXPECT_LT((inc[k] - g).abs().max().item<double>() / scale, 1e-4) << k << " N = " << n << " C = " << channels;
+    }
+    // sample_with_grad: log q as drawn, and the gradient of the drawn fields' log q.
+    model.set_path(rigcs::FieldPath::Incremental);
+    auto gen2 = at::detail::createCPUGenerator(6);
+    for (auto& [k, t] : model.named_parameters()) t.mutable_grad() = torch::Tensor();
+    auto with_grad = model.sample_with_grad(6, gen2);
+    ASSERT_TRUE(with_grad.log_q.requires_grad());
+    auto c6 = torch::randn({6}, torch::kFloat64);
+    (with_grad.log_q * c6).sum().backward();
+    std::map<std::string, torch::Tensor> swg;
+    for (auto& [k, t] : model.named_parameters()) swg[k] = t.grad().clone();
+    auto gen3 = at::detail::createCPUGenerator(6);
+    auto plain = model.sample(6, gen3);
+    EXPECT_TRUE(torch::equal(plain.spins, with_grad.spins));
+    EXPECT_LT(max_relative(with_grad.log_q.detach(), plain.log_q), 1e-12);
+    auto ref2 = gradient(model, rigcs::FieldPath::Patches, plain.spins, c6);
+    for (auto& [k, g] : ref2) {
+      const double scale = g.abs().max().item<double>() + 1e-3;
+      EXPECT_LT((swg[k] - g).abs().max().item<double>() / scale, 1e-4) << k << " N = " << n;
+    }
+  }
+}
+
+TEST(RigcsField, IncrementalPathRefusesWhatItCannotRun) {
+  auto o = options(1, 3, 3);
+  o.mixture_components = 17;
+  rigcs::RigcsFieldSampler model(o, coarse_model(2));
+  EXPECT_FALSE(model.uses_incremental());  // Automatic falls back to the patches
+  model.set_path(rigcs::FieldPath::Incremental);
+  try {
+    model.uses_incremental();
+    FAIL() << "17 components accepted";
+  } catch (const rigcs::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mixture components"), std::string::npos) << e.what();
   }
 }
 

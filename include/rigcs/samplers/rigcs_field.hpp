@@ -10,11 +10,17 @@
 // it is known (coarser levels, level a for level b, the earlier sites of its own level)
 // and 0 elsewhere, and the known mask itself, so a known 0 is not an unknown site.
 //
-// Both sample() and log_prob() evaluate every site on its window with the mask as it
-// stood when the site was drawn (precomputed index tables): sampling one site at a
-// time, log_prob one batched pass per level. So log q of the drawn field is exact and
-// equals log_prob to float rounding. No incremental fast path yet (the Ising sampler's
-// kernels are written for spins).
+// Two paths compute the same conditionals (FieldPath):
+//   - Incremental (the CPU default): conv1 is linear in (field, mask) and a site not yet
+//     drawn enters both as 0, so each draw updates conv1's output in its k1 x k1
+//     neighbourhood and the next mixture reads a k2 x k2 window of it
+//     (samplers/incremental_field_level.hpp); log_prob and sample_with_grad compute each
+//     sample's gradient of log q in the same sweep and attach it for autograd. O((k1^2 +
+//     k2^2) C) per site instead of a (k1 + k2 - 1)^2 window pass;
+//   - Patches (other devices, and the check): every site on its window with the mask as
+//     it stood when the site was drawn (precomputed index tables), sampling one site at
+//     a time, log_prob one batched pass per level with autograd.
+// Both are checked against the plain whole-lattice reference, log_prob_reference.
 //
 // Parameter names (checkpoints): "coarse.<name of the coarse model>", and
 // "block<k>.a.conv1.weight", ..., "block<k>.b.conv2.bias".
@@ -42,6 +48,10 @@ struct RigcsFieldOptions {
   double min_width = 1e-3;
 };
 
+// How the conditional nets are evaluated. Automatic: Incremental on the CPU (up to 256
+// channels and 16 components), Patches elsewhere.
+enum class FieldPath { Automatic, Incremental, Patches };
+
 class RigcsFieldSampler : public GenerativeSampler {
  public:
   // `coarse` models the N0 x N0 field; its lattice_size() must be N0.
@@ -54,10 +64,19 @@ class RigcsFieldSampler : public GenerativeSampler {
   const MultilevelPartition& partition() const { return partition_; }
   GenerativeSampler& coarse() { return *coarse_; }
 
-  // Random numbers: the coarse model's, then per block, level a then b, per site in
-  // drawing order, GaussianMixtureHead::sample's uniforms and normals for the batch.
+  // Random numbers: the coarse model's, then per block, level a then b:
+  //   Incremental: the level's uniforms (P, B), then its normals (P, B);
+  //   Patches: per site in drawing order, GaussianMixtureHead::sample's uniforms and
+  //   normals for the batch.
   SampleBatch sample(std::int64_t batch, torch::Generator& gen) override;
+  // Incremental path: the draws and the gradient of log q in one sweep.
+  SampleBatch sample_with_grad(std::int64_t batch, torch::Generator& gen) override;
   torch::Tensor log_prob(const torch::Tensor& field) override;
+
+  void set_path(FieldPath path);
+  // Whether the incremental kernel is used; throws if Incremental was asked for where it
+  // cannot run (another device, too many channels or components).
+  bool uses_incremental() const;
   std::vector<std::pair<std::string, torch::Tensor>> named_parameters() override;
   std::vector<std::pair<std::string, torch::Tensor>> named_buffers() override;
   void to(const torch::Device& device) override;
@@ -80,6 +99,8 @@ class RigcsFieldSampler : public GenerativeSampler {
 
  private:
   struct Impl;
+  SampleBatch sample_incremental(std::int64_t batch, torch::Generator& gen, bool with_grad);
+  torch::Tensor log_prob_incremental(const torch::Tensor& field);
   RigcsFieldOptions options_;
   MultilevelPartition partition_;
   std::shared_ptr<GenerativeSampler> coarse_;
