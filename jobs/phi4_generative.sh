@@ -9,7 +9,9 @@
 # Environment: RIGCS (binary, default build/app/rigcs), RANKS (default 1), SIZES (default
 # "4 8"), STEPS (training steps of the VAN and of the last RiGCS stage; default 5000, as in
 # H.4; earlier RiGCS stages get EARLY_STEPS, default 500), METHODS (default "van rigcs"),
-# AIS_BETAS (Cluster-AIS betas per site, default 400: ESS per trajectory 0.85 at N = 8).
+# AIS_BETAS (Cluster-AIS betas per site, default 400: ESS per trajectory 0.85 at N = 8),
+# AIS_TRAJECTORIES (default 1000), MCMC_MEASUREMENTS (reference chain length per rank,
+# default 40000).
 # Restartable: a finished step is skipped (complete run files), a stopped training resumes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +23,8 @@ steps=${STEPS:-5000}
 early=${EARLY_STEPS:-500}
 methods=${METHODS:-van rigcs}
 ais_betas=${AIS_BETAS:-400}
+ais_trajectories=${AIS_TRAJECTORIES:-1000}
+mcmc_measurements=${MCMC_MEASUREMENTS:-40000}
 mpirun=(mpirun -np "$ranks" --oversubscribe)
 if [ "$(id -u)" = 0 ]; then mpirun+=(--allow-run-as-root); fi
 mkdir -p "$out"
@@ -38,11 +42,11 @@ for n in $sizes; do
   ref_ais=$out/ais_N$n.h5 ref_mc=$out/mcmc_N$n.h5
   if [ "$(status "$ref_ais" ais)" != complete ]; then
     "${mpirun[@]}" "$rigcs" ais "$here/input/phi4/critical.ini" --model.N="$n" --ais.steps=$((ais_betas * n * n)) \
-      --ais.trajectories=1000 --ais.chunk=250 --run.output="$ref_ais" --overwrite --quiet
+      --ais.trajectories="$ais_trajectories" --ais.chunk=50 --run.output="$ref_ais" --overwrite --quiet
   fi
   [ -f "$ref_ais.json" ] || "$rigcs" analyze "$ref_ais" --json > "$ref_ais.json"
   if [ ! -f "$ref_mc" ]; then
-    "${mpirun[@]}" "$rigcs" mcmc "$here/input/phi4/critical.ini" --model.N="$n" --mcmc.measurements=40000 \
+    "${mpirun[@]}" "$rigcs" mcmc "$here/input/phi4/critical.ini" --model.N="$n" --mcmc.measurements="$mcmc_measurements" \
       --run.output="$ref_mc" --quiet
   fi
   [ -f "$ref_mc.json" ] || "$rigcs" analyze "$ref_mc" --json > "$ref_mc.json"
