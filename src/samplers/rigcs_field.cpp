@@ -45,11 +45,8 @@ LevelTables make_tables(const MultilevelBlock& b, SubLevel level, int w) {
   auto win = t.window.accessor<std::int64_t, 2>();
   auto kn = t.known.accessor<float, 2>();
   t.host_sites.assign(sites.begin(), sites.end());
-  t.known_before_level.assign(static_cast<std::size_t>(m) * m, 0);
-  for (int q = 0; q < m * m; ++q) {
-    const SubLevel sl = b.sublevel_of_site[static_cast<std::size_t>(q)];
-    t.known_before_level[static_cast<std::size_t>(q)] = sl == SubLevel::Coarse || (level == SubLevel::B && sl == SubLevel::A);
-  }
+  t.known_before_level.resize(static_cast<std::size_t>(m) * m);
+  for (int q = 0; q < m * m; ++q) t.known_before_level[static_cast<std::size_t>(q)] = known_before(b, level, q, 0);
   for (std::int64_t p = 0; p < n_sites; ++p) {
     const int v = sites[static_cast<std::size_t>(p)];
     s[p] = v;
@@ -215,6 +212,18 @@ bool RigcsFieldSampler::uses_incremental() const {
 
 namespace {
 
+// f(parameter) of a net's conv1.weight, conv1.bias, conv2.weight, conv2.bias in the
+// incremental kernel's layout, flattened, in the order of detail::field_score_size:
+// conv1.weight (C, 2, k1, k1) -> value and mask taps, each (k1 k1, C); conv2.weight
+// (3H, C, k2, k2) -> (k2 k2, 3H, C).
+template <class F>
+std::array<torch::Tensor, 5> kernel_layout(ConditionalCnn& net, F f) {
+  const auto c = net->options().channels;
+  const auto w1 = f(net->conv1->weight);
+  return {w1.select(1, 0).reshape({c, -1}).t().reshape({-1}), w1.select(1, 1).reshape({c, -1}).t().reshape({-1}),
+          f(net->conv1->bias), f(net->conv2->weight).permute({2, 3, 0, 1}).reshape({-1}), f(net->conv2->bias)};
+}
+
 // A net's weights in the layouts of the incremental kernel.
 detail::FieldLevelWeights field_weights(ConditionalCnn& net, const GaussianMixtureHead& head) {
   const auto& o = net->options();
@@ -226,16 +235,15 @@ detail::FieldLevelWeights field_weights(ConditionalCnn& net, const GaussianMixtu
   w.negative_slope = static_cast<float>(o.negative_slope);
   w.min_width = head.min_width;
   auto host = [](const torch::Tensor& t) {
-    auto c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    auto c = t.to(torch::kCPU, torch::kFloat).contiguous();
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   };
-  // conv1.weight (C, 2, k1, k1) -> two (k1 k1, C); conv2.weight (3H, C, k2, k2) -> (k2 k2, 3H, C).
-  const auto& w1 = net->conv1->weight;
-  w.w1v = host(w1.select(1, 0).reshape({o.channels, -1}).t());
-  w.w1m = host(w1.select(1, 1).reshape({o.channels, -1}).t());
-  w.b1 = host(net->conv1->bias);
-  w.w2 = host(net->conv2->weight.permute({2, 3, 0, 1}));
-  w.b2 = host(net->conv2->bias);
+  const auto parts = kernel_layout(net, [](const torch::Tensor& p) { return p.detach(); });
+  w.w1v = host(parts[0]);
+  w.w1m = host(parts[1]);
+  w.b1 = host(parts[2]);
+  w.w2 = host(parts[3]);
+  w.b2 = host(parts[4]);
   return w;
 }
 
@@ -256,14 +264,9 @@ bool wants_gradient(GenerativeSampler& model) {
 torch::Tensor attach_field_scores(torch::Tensor log_q, const std::vector<FieldLevelScore>& scores) {
   for (const auto& ls : scores) {
     auto s = ls.score.to(torch::kDouble);
-    auto dir = [](const torch::Tensor& p) { return (p - p.detach()).to(torch::kDouble); };
-    const auto c = ls.net->options().channels;
-    auto w1 = dir(ls.net->conv1->weight);
-    const std::vector<torch::Tensor> parts = {w1.select(1, 0).reshape({c, -1}).t().reshape({-1}),
-                                              w1.select(1, 1).reshape({c, -1}).t().reshape({-1}),
-                                              dir(ls.net->conv1->bias),
-                                              dir(ls.net->conv2->weight).permute({2, 3, 0, 1}).reshape({-1}),
-                                              dir(ls.net->conv2->bias)};
+    auto net = ls.net;
+    const auto parts =
+        kernel_layout(net, [](const torch::Tensor& p) { return (p - p.detach()).to(torch::kDouble); });
     std::int64_t at = 0;
     for (const auto& d : parts) {
       log_q = log_q + s.narrow(1, at, d.numel()).matmul(d);
